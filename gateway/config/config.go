@@ -1,0 +1,220 @@
+// Package config holds wssgate's configuration: one YAML file, strictly
+// decoded (an unknown key is an error naming the key and its line), with a
+// documented default for every zero value.
+//
+// A Config is a plain value: build it with Load or Default, then call
+// Validate. It is not safe to modify while the gateway runs.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole gateway configuration.
+type Config struct {
+	// Dev enables development mode: devices may connect with ?device_id=ID
+	// and no proof of identity (a warning is logged for each). Default
+	// false; true when wssgate runs without a configuration file.
+	Dev bool `yaml:"dev"`
+	// StateDir is where development certificates are kept. Default:
+	// $WSSGATE_STATE_DIR, else $XDG_STATE_HOME/wssgate, else
+	// ~/.local/state/wssgate.
+	StateDir string `yaml:"state_dir"`
+	// Node names this gateway among several sharing a broker. Default: the
+	// host name.
+	Node string `yaml:"node"`
+
+	TLS    TLS    `yaml:"tls"`
+	App    App    `yaml:"app"`
+	Device Device `yaml:"device"`
+	Admin  Admin  `yaml:"admin"`
+	Ops    Ops    `yaml:"ops"`
+
+	// ShutdownGrace bounds how long a shutdown waits for sessions to close
+	// after Going Away was sent. Default 10s.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+}
+
+// TLS is the certificate bundle shared by every listener.
+type TLS struct {
+	// Certificates are served by SNI; the first one is the default.
+	// Required unless Dev is set (then a development CA and leaf are made).
+	Certificates []CertPair `yaml:"certificates"`
+	// ClientCA is a PEM bundle of CAs trusted for device client
+	// certificates. Required when device.client_auth is not "none".
+	ClientCA string `yaml:"client_ca"`
+	// RootCA, if set, is a PEM bundle the served chains must verify to.
+	RootCA string `yaml:"root_ca"`
+	// Hostnames are the public names (or IPs) clients use; each must be
+	// covered by a certificate SAN. Default: app.public_host and
+	// device.public_host when set.
+	Hostnames []string `yaml:"hostnames"`
+	// MinRemaining warns when a certificate expires sooner. Default 720h.
+	MinRemaining time.Duration `yaml:"min_remaining"`
+}
+
+// CertPair is one certificate chain and its key, both PEM files.
+type CertPair struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// Limits bound what one session may cost. Zero values take the defaults.
+type Limits struct {
+	// MaxMessage is the largest message accepted, fragmented or not.
+	// Default 1MiB. Larger → close 1009.
+	MaxMessage ByteSize `yaml:"max_message"`
+	// QueueBytes bounds the outbound queue of one session. Default 1MiB.
+	// Overflow → close 1013, counted as a slow-consumer close.
+	QueueBytes ByteSize `yaml:"queue_bytes"`
+	// WriteTimeout bounds one write to the peer. Default 5s.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// PingInterval is how often the gateway pings. Default 30s.
+	PingInterval time.Duration `yaml:"ping_interval"`
+	// IdleTimeout closes a session that sent no frame for this long.
+	// Default 75s.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// HandshakeTimeout covers TLS and the WebSocket upgrade. Default 10s.
+	HandshakeTimeout time.Duration `yaml:"handshake_timeout"`
+	// MaxConnections caps open sessions on the listener; 0 means no cap
+	// beyond the process's file limit.
+	MaxConnections int `yaml:"max_connections"`
+}
+
+// App is the HTTPS listener for web apps and browsers.
+type App struct {
+	// Address to listen on. Default ":8443" ("127.0.0.1:8443" in dev mode).
+	Address string `yaml:"address"`
+	// PublicHost, if set, names the host in /.well-known/wssgate instead of
+	// the request's Host.
+	PublicHost string `yaml:"public_host"`
+	// PublicPort, if set, is the port clients reach the app on (behind a
+	// port mapping). Default: the listening port.
+	PublicPort int `yaml:"public_port"`
+	// WSPath is the browser WebSocket endpoint. Default "/ws".
+	WSPath string `yaml:"ws_path"`
+	// StaticDir serves files at "/" when set.
+	StaticDir string `yaml:"static_dir"`
+	// Upstream reverse-proxies "/" (and WebSocket upgrades on other paths)
+	// to this http:// or https:// URL when set. Exclusive with StaticDir.
+	// Default: the built-in demo page.
+	Upstream string `yaml:"upstream"`
+	// AllowedOrigins for /ws. Default: the request's own host only. "*"
+	// allows any origin. Requests without Origin (non-browsers) pass.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// Subscribe and Publish are the channel patterns app clients may use.
+	// Defaults: subscribe ["devices/+/up"], publish ["devices/+/down"].
+	Subscribe []string `yaml:"subscribe"`
+	Publish   []string `yaml:"publish"`
+	Limits    Limits   `yaml:"limits"`
+}
+
+// Device is the WSS listener for devices.
+type Device struct {
+	// Address to listen on. Default ":9443" ("127.0.0.1:9443" in dev mode).
+	Address string `yaml:"address"`
+	// PublicHost and PublicPort: as for App.
+	PublicHost string `yaml:"public_host"`
+	PublicPort int    `yaml:"public_port"`
+	// Path is the WebSocket endpoint. Default "/device".
+	Path string `yaml:"path"`
+	// ClientAuth: "none" (default), "optional" or "require".
+	ClientAuth string `yaml:"client_auth"`
+	// Identity is the order in which a client certificate names the
+	// device: of "uri", "dns", "cn". Default [uri, dns, cn].
+	Identity []string `yaml:"identity"`
+	// Tokens map bearer tokens (by SHA-256) to device identities.
+	Tokens []DeviceToken `yaml:"tokens"`
+	// MaxRequestBytes bounds the upgrade request. Default 8KiB.
+	MaxRequestBytes ByteSize `yaml:"max_request_bytes"`
+	Limits          Limits   `yaml:"limits"`
+}
+
+// DeviceToken grants the identity Device to whoever presents the token
+// whose SHA-256 (hex) is SHA256.
+type DeviceToken struct {
+	Device string `yaml:"device"`
+	SHA256 string `yaml:"sha256"`
+}
+
+// Admin is the gRPC admin API.
+type Admin struct {
+	// Address for gRPC over TCP. Default "127.0.0.1:9090"; "off" disables.
+	Address string `yaml:"address"`
+	// UnixSocket, if set, also serves the API on this socket path.
+	UnixSocket string `yaml:"unix_socket"`
+	// ClientCA enables mTLS for admin clients (required off loopback,
+	// unless tokens are set). The server certificate is the shared one.
+	ClientCA string `yaml:"client_ca"`
+	// Tokens grant roles by SHA-256 (hex) of a bearer token.
+	Tokens []AdminToken `yaml:"tokens"`
+}
+
+// AdminToken grants Role ("read" or "admin") to a bearer token.
+type AdminToken struct {
+	Name   string `yaml:"name"`
+	Role   string `yaml:"role"`
+	SHA256 string `yaml:"sha256"`
+}
+
+// Ops is the operations HTTP listener (/metrics, /healthz, /readyz).
+type Ops struct {
+	// Address. Default "127.0.0.1:9091"; "off" disables.
+	Address string `yaml:"address"`
+}
+
+// Load reads and strictly decodes the YAML file at path, applies defaults
+// and validates the result.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	c.resolvePaths(filepath.Dir(path))
+	return c, nil
+}
+
+// Parse decodes YAML strictly, applies defaults and validates.
+func Parse(b []byte) (*Config, error) {
+	c := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// resolvePaths makes relative file paths relative to the config's folder.
+func (c *Config) resolvePaths(dir string) {
+	abs := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	for i := range c.TLS.Certificates {
+		abs(&c.TLS.Certificates[i].Cert)
+		abs(&c.TLS.Certificates[i].Key)
+	}
+	abs(&c.TLS.ClientCA)
+	abs(&c.TLS.RootCA)
+	abs(&c.Admin.ClientCA)
+	abs(&c.App.StaticDir)
+	abs(&c.StateDir)
+}

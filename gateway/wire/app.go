@@ -1,0 +1,224 @@
+package wire
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+)
+
+// Request types an app client may send.
+const (
+	TypeSubscribe   = "subscribe"
+	TypeUnsubscribe = "unsubscribe"
+	TypePublish     = "publish"
+)
+
+// Error codes of {"type":"error"} replies.
+const (
+	CodeBadRequest = "bad_request"
+	CodeForbidden  = "forbidden"
+	CodeNotFound   = "not_found"
+	CodeTooLarge   = "too_large"
+	CodeInternal   = "internal"
+)
+
+// Request is one app client request on /ws.
+type Request struct {
+	Type    string          `json:"type"`
+	ID      json.RawMessage `json:"id,omitempty"`
+	Channel string          `json:"channel"`
+	// Data is any JSON value: a string is published as that text, any
+	// other value as its JSON text.
+	Data json.RawMessage `json:"data,omitempty"`
+	// DataBase64 is a binary payload; exclusive with Data.
+	DataBase64 *string `json:"data_base64,omitempty"`
+}
+
+// ErrBadRequest wraps every decoding failure of a request.
+var ErrBadRequest = errors.New("bad request")
+
+// DecodeRequest parses one app request. The error wraps ErrBadRequest and
+// says what is wrong. The id, if any, is returned even when the rest is
+// bad, so the error reply can carry it.
+func DecodeRequest(p []byte) (Request, error) {
+	var r Request
+	if err := json.Unmarshal(p, &r); err != nil {
+		return r, fmt.Errorf("%w: not a JSON object: %v", ErrBadRequest, err)
+	}
+	if len(r.ID) > 0 && !validID(r.ID) {
+		r.ID = nil
+		return r, fmt.Errorf("%w: id must be a number or a string", ErrBadRequest)
+	}
+	switch r.Type {
+	case TypeSubscribe, TypeUnsubscribe, TypePublish:
+	case "":
+		return r, fmt.Errorf("%w: missing type", ErrBadRequest)
+	default:
+		return r, fmt.Errorf("%w: unknown type %q", ErrBadRequest, r.Type)
+	}
+	if r.Channel == "" {
+		return r, fmt.Errorf("%w: missing channel", ErrBadRequest)
+	}
+	if r.Type == TypePublish && len(r.Data) == 0 && r.DataBase64 == nil {
+		return r, fmt.Errorf("%w: publish needs data or data_base64", ErrBadRequest)
+	}
+	if len(r.Data) > 0 && r.DataBase64 != nil {
+		return r, fmt.Errorf("%w: data and data_base64 are exclusive", ErrBadRequest)
+	}
+	return r, nil
+}
+
+func validID(id json.RawMessage) bool {
+	if id[0] == '"' {
+		return true
+	}
+	_, err := strconv.ParseFloat(string(id), 64)
+	return err == nil
+}
+
+// Payload returns what a publish request carries: binary for data_base64,
+// else text (a JSON string's contents, or any other value's JSON text).
+func (r *Request) Payload() (data []byte, binary bool, err error) {
+	if r.DataBase64 != nil {
+		b, err := base64.StdEncoding.DecodeString(*r.DataBase64)
+		if err != nil {
+			return nil, false, fmt.Errorf("%w: data_base64: %v", ErrBadRequest, err)
+		}
+		return b, true, nil
+	}
+	if r.Data[0] == '"' {
+		var s string
+		if err := json.Unmarshal(r.Data, &s); err != nil {
+			return nil, false, fmt.Errorf("%w: data: %v", ErrBadRequest, err)
+		}
+		return []byte(s), false, nil
+	}
+	return []byte(r.Data), false, nil
+}
+
+// frameOffset is the room kept in front of JSON built in place, enough for
+// the largest frame header; the header is written into it at the end.
+const frameOffset = 10
+
+// finish writes a text frame header right before b[frameOffset:] and
+// returns the frame: one allocation for header and payload.
+func finish(b []byte) []byte {
+	n := len(b) - frameOffset
+	start := frameOffset - headerLen(n)
+	appendHeader(b[start:start], ws.OpText, n)
+	return b[start:]
+}
+
+// MessageFrame compiles {"type":"message","channel":C,"data":...} (or
+// "data_base64" for binary) into one text frame. Text that is valid JSON is
+// embedded as is; other text becomes a JSON string.
+func MessageFrame(channel string, data []byte, binary bool) []byte {
+	est := frameOffset + 48 + len(channel) + len(data)
+	if binary {
+		est += base64.StdEncoding.EncodedLen(len(data))
+	}
+	b := make([]byte, frameOffset, est)
+	b = append(b, `{"type":"message","channel":`...)
+	b = AppendJSONString(b, channel)
+	switch {
+	case binary:
+		b = append(b, `,"data_base64":"`...)
+		b = base64.StdEncoding.AppendEncode(b, data)
+		b = append(b, '"')
+	case json.Valid(data):
+		b = append(b, `,"data":`...)
+		b = append(b, data...)
+	default:
+		b = append(b, `,"data":`...)
+		b = AppendJSONString(b, string(data))
+	}
+	return finish(append(b, '}'))
+}
+
+// AckFrame compiles {"type":"ack","id":ID} with "reached":N when reached >= 0.
+func AckFrame(id json.RawMessage, reached int) []byte {
+	b := make([]byte, frameOffset, frameOffset+48+len(id))
+	b = append(b, `{"type":"ack"`...)
+	b = appendID(b, id)
+	if reached >= 0 {
+		b = append(b, `,"reached":`...)
+		b = strconv.AppendInt(b, int64(reached), 10)
+	}
+	return finish(append(b, '}'))
+}
+
+// ErrorFrame compiles {"type":"error","id":ID,"code":C,"message":M}.
+func ErrorFrame(id json.RawMessage, code, message string) []byte {
+	b := make([]byte, frameOffset, frameOffset+64+len(id)+len(message))
+	b = append(b, `{"type":"error"`...)
+	b = appendID(b, id)
+	b = append(b, `,"code":`...)
+	b = AppendJSONString(b, code)
+	b = append(b, `,"message":`...)
+	b = AppendJSONString(b, message)
+	return finish(append(b, '}'))
+}
+
+func appendID(b []byte, id json.RawMessage) []byte {
+	if len(id) == 0 {
+		return b
+	}
+	return append(append(b, `,"id":`...), id...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendJSONString appends s as a JSON string. Invalid UTF-8 becomes
+// U+FFFD, as encoding/json does; <, > and & are not escaped.
+func AppendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
