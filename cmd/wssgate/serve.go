@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/wssgate/wssgate/gateway"
+	"github.com/wssgate/wssgate/gateway/certs"
+	"github.com/wssgate/wssgate/gateway/config"
+)
+
+func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "configuration file (YAML); none: development mode")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath, log)
+	if err != nil {
+		return err
+	}
+	g, err := gateway.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := g.Start(ctx); err != nil {
+		return err
+	}
+	b := g.Certs().Current()
+	log.Info("wssgate serving",
+		"app", "https://"+g.AppAddr().String()+"/",
+		"app_ws", "wss://"+g.AppAddr().String()+cfg.App.WSPath,
+		"device_ws", "wss://"+g.DeviceAddr().String()+cfg.Device.Path,
+		"certificate", b.Certs[0].Leaf.Subject.String(),
+		"fingerprint", b.Certs[0].FingerprintHex(),
+		"generation", b.Generation)
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			log.Info("SIGHUP: reloading certificates")
+			_, _ = g.Reload() // logged by Reload, old bundle kept on error
+		case <-ctx.Done():
+			stop() // a second signal kills the process the default way
+			log.Info("signal received: shutting down", "grace", cfg.ShutdownGrace)
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+			defer cancel()
+			if err := g.Shutdown(sctx); err != nil {
+				log.Warn("shutdown incomplete", "err", err)
+			}
+			log.Info("stopped")
+			return nil
+		}
+	}
+}
+
+// loadConfig reads the file, or builds the development configuration
+// with a generated certificate.
+func loadConfig(path string, log *slog.Logger) (*config.Config, error) {
+	if path != "" {
+		return config.Load(path)
+	}
+	cfg := config.Dev()
+	dev, err := certs.EnsureDev(cfg.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("development certificate: %w", err)
+	}
+	cfg.TLS.Certificates = []config.CertPair{{Cert: dev.CertFile, Key: dev.KeyFile}}
+	log.Warn("development mode: no --config given; listening on loopback only; devices may connect with ?device_id=ID without proof")
+	log.Info("development CA: trust it in your browser or device to connect without warnings",
+		"ca", dev.CAFile, "created", dev.CACreated,
+		"curl", "curl --cacert "+dev.CAFile+" https://localhost:8443/.well-known/wssgate",
+		"node", "NODE_EXTRA_CA_CERTS="+dev.CAFile+" node device.js")
+	return cfg, nil
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: want text or json, got %q: %w", format, errUsage)
+}

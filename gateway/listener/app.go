@@ -1,0 +1,195 @@
+package listener
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wssgate/wssgate/gateway/session"
+)
+
+// Endpoints are the public coordinates a page needs; Host is filled in
+// from each request unless PublicHost is set.
+type Endpoints struct {
+	PublicHost string // overrides the request's host
+	AppPort    int
+	WSPath     string
+	DevicePort int
+	DevicePath string
+}
+
+// WellKnown is the JSON document at /.well-known/wssgate.
+type WellKnown struct {
+	AppURL      string `json:"app_url"`
+	AppWSURL    string `json:"app_ws_url"`
+	DeviceWSURL string `json:"device_ws_url"`
+}
+
+// For returns the endpoints as seen by a client that asked for host.
+func (e Endpoints) For(host string) WellKnown {
+	if e.PublicHost != "" {
+		host = e.PublicHost
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	hp := func(port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
+	return WellKnown{
+		AppURL:      "https://" + hp(e.AppPort) + "/",
+		AppWSURL:    "wss://" + hp(e.AppPort) + e.WSPath,
+		DeviceWSURL: "wss://" + hp(e.DevicePort) + e.DevicePath,
+	}
+}
+
+// App is the HTTPS listener for web apps and browsers.
+type App struct {
+	Name             string
+	TLS              *tls.Config // from certs.Store.TLSConfig
+	WSPath           string
+	Root             http.Handler // "/": demo page, static files or reverse proxy
+	ClientJS         http.Handler // "/wssgate.js"
+	Endpoints        Endpoints
+	AllowedOrigins   []string // empty: same host only; "*": any
+	HandshakeTimeout time.Duration
+	MaxConnections   int
+	CertGeneration   func() uint64
+	// Run runs an upgraded session until it ends.
+	Run   func(net.Conn, session.Info)
+	Log   *slog.Logger
+	Stats *Stats
+
+	ln  net.Listener
+	srv *http.Server
+}
+
+// Listen binds addr. Call Serve next.
+func (a *App) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen app %s: %w", addr, err)
+	}
+	a.ln = ln
+	a.Stats.Address = ln.Addr().String()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+a.WSPath, a.serveWS)
+	mux.HandleFunc("GET /.well-known/wssgate", a.serveWellKnown)
+	mux.Handle("GET /wssgate.js", a.ClientJS)
+	mux.Handle("/", a.Root)
+	a.srv = &http.Server{
+		Handler:           mux,
+		TLSConfig:         a.TLS,
+		ReadHeaderTimeout: a.HandshakeTimeout, // also bounds the TLS handshake
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelDebug),
+	}
+	return nil
+}
+
+// Addr returns the bound address.
+func (a *App) Addr() net.Addr { return a.ln.Addr() }
+
+// Serve serves HTTPS until Close.
+func (a *App) Serve() error {
+	err := a.srv.Serve(tls.NewListener(a.ln, a.TLS))
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Close stops accepting and closes idle HTTP connections; hijacked
+// WebSocket sessions are not touched (the gateway closes them with 1001).
+func (a *App) Close(ctx context.Context) error {
+	return a.srv.Shutdown(ctx)
+}
+
+func (a *App) serveWellKnown(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	_ = json.NewEncoder(w).Encode(a.Endpoints.For(r.Host))
+}
+
+// serveWS upgrades a browser (or other app client) to the JSON protocol.
+func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor != 1 {
+		a.Stats.Fail(NotWebSocket)
+		http.Error(w, "WebSocket needs HTTP/1.1", http.StatusHTTPVersionNotSupported)
+		return
+	}
+	origin := r.Header.Get("Origin")
+	if !a.originAllowed(origin, r.Host) {
+		a.Stats.Fail(BadOrigin)
+		a.Log.Info("app handshake refused: origin not allowed", "remote", r.RemoteAddr, "origin", origin, "host", r.Host)
+		http.Error(w, fmt.Sprintf("origin %s is not allowed to open %s", origin, a.WSPath), http.StatusForbidden)
+		return
+	}
+	if a.MaxConnections > 0 && a.Stats.Open.Load() >= int64(a.MaxConnections) {
+		a.Stats.Fail(Overloaded)
+		http.Error(w, "listener at max_connections", http.StatusServiceUnavailable)
+		return
+	}
+	conn, rw, _, err := ws.UpgradeHTTP(r, w)
+	if err != nil {
+		a.Stats.Fail(NotWebSocket)
+		a.Log.Info("app handshake failed: not a WebSocket upgrade request", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	if rw.Reader.Buffered() > 0 {
+		// A client that sends frames before the 101: nothing may be lost, so refuse.
+		a.Stats.Fail(NotWebSocket)
+		conn.Close()
+		return
+	}
+	info := session.Info{
+		Listener:    a.Name,
+		Role:        session.RoleApp,
+		RemoteAddr:  r.RemoteAddr,
+		LocalAddr:   conn.LocalAddr().String(),
+		ConnectedAt: time.Now(),
+		Origin:      origin,
+		UserAgent:   r.UserAgent(),
+	}
+	if r.TLS != nil {
+		fillTLS(&info, *r.TLS)
+	}
+	if a.CertGeneration != nil {
+		info.CertGeneration = a.CertGeneration()
+	}
+	_ = conn.SetDeadline(time.Time{})
+	a.Stats.HandshakesOK.Add(1)
+	a.Stats.Open.Add(1)
+	defer a.Stats.Open.Add(-1)
+	a.Run(conn, info)
+}
+
+// originAllowed: no Origin (non-browser) passes; otherwise the list, or by
+// default the request's own host.
+func (a *App) originAllowed(origin, host string) bool {
+	if origin == "" {
+		return true
+	}
+	if len(a.AllowedOrigins) == 0 {
+		u, err := url.Parse(origin)
+		return err == nil && u.Scheme == "https" && strings.EqualFold(u.Host, host)
+	}
+	if slices.Contains(a.AllowedOrigins, "*") {
+		return true
+	}
+	return slices.ContainsFunc(a.AllowedOrigins, func(o string) bool {
+		return strings.EqualFold(strings.TrimSuffix(o, "/"), origin)
+	})
+}

@@ -1,0 +1,339 @@
+package listener
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wssgate/wssgate/gateway/session"
+)
+
+// Credentials are what a device presented during its handshake.
+type Credentials struct {
+	PeerCert *x509.Certificate // verified client certificate, if any
+	Token    string            // Authorization: Bearer, or ?token=
+	DeviceID string            // ?device_id= (honoured in development mode only)
+	Remote   string
+}
+
+// Authenticator names the device, or says why it may not connect (the
+// handshake is then refused with 401).
+type Authenticator func(Credentials) (identity string, err error)
+
+// Device is the WSS listener for devices.
+type Device struct {
+	Name             string
+	TLS              *tls.Config // from certs.Store.TLSConfig
+	Path             string
+	Auth             Authenticator
+	HandshakeTimeout time.Duration
+	MaxRequestBytes  int
+	MaxConnections   int // 0: no cap
+	// CertGeneration reports the certificate generation serving now.
+	CertGeneration func() uint64
+	// Run runs an upgraded session until it ends.
+	Run func(net.Conn, session.Info)
+	Log   *slog.Logger
+	Stats *Stats
+
+	ln    net.Listener
+	wg    sync.WaitGroup // accept loop and handshakes in progress
+	mu    sync.Mutex     // guards conns
+	conns map[net.Conn]struct{}
+}
+
+// Listen binds addr. Call Serve next.
+func (d *Device) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen device %s: %w", addr, err)
+	}
+	d.ln = ln
+	d.Stats.Address = ln.Addr().String()
+	d.conns = make(map[net.Conn]struct{})
+	return nil
+}
+
+// Addr returns the bound address.
+func (d *Device) Addr() net.Addr { return d.ln.Addr() }
+
+// Serve accepts connections until Close. Sessions run on their own
+// goroutines, which Close does not wait for: the gateway ends sessions
+// through the registry.
+func (d *Device) Serve() error {
+	var delay time.Duration
+	for {
+		conn, err := d.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			if retryable(err) {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				d.Log.Warn("device accept failed; retrying", "err", err, "delay", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return fmt.Errorf("accept device: %w", err)
+		}
+		delay = 0
+		d.track(conn, true)
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			d.handle(conn)
+		}()
+	}
+}
+
+// retryable reports accept errors that pass (out of file descriptors,
+// timeouts): the loop backs off instead of ending, as net/http does.
+func retryable(err error) bool {
+	return isTimeout(err) || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ECONNABORTED)
+}
+
+// Close stops accepting and aborts handshakes in progress; it waits for
+// the accept loop and handshakes, not for running sessions.
+func (d *Device) Close() error {
+	err := d.ln.Close()
+	d.mu.Lock()
+	for c := range d.conns {
+		c.Close()
+	}
+	d.mu.Unlock()
+	d.wg.Wait()
+	return err
+}
+
+func (d *Device) track(c net.Conn, add bool) {
+	d.mu.Lock()
+	if add {
+		d.conns[c] = struct{}{}
+	} else {
+		delete(d.conns, c)
+	}
+	d.mu.Unlock()
+}
+
+// handle does TLS and the upgrade under one deadline, then runs the
+// session on this goroutine.
+func (d *Device) handle(raw net.Conn) {
+	conn := tls.Server(raw, d.TLS)
+	info, ok := d.handshake(conn)
+	d.track(raw, false)
+	if !ok {
+		conn.Close()
+		return
+	}
+	if d.MaxConnections > 0 && d.Stats.Open.Load() >= int64(d.MaxConnections) {
+		// Checked after the upgrade so the device gets a close code it can act on.
+		d.Stats.Fail(Overloaded)
+		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = conn.Write(closeOverloaded)
+		conn.Close()
+		return
+	}
+	d.Stats.HandshakesOK.Add(1)
+	d.Stats.Open.Add(1)
+	defer d.Stats.Open.Add(-1)
+	d.Run(conn, info)
+}
+
+var closeOverloaded = ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusCode(1013), "listener at max_connections")))
+
+func (d *Device) handshake(conn *tls.Conn) (session.Info, bool) {
+	remote := conn.RemoteAddr().String()
+	_ = conn.SetDeadline(time.Now().Add(d.HandshakeTimeout))
+	if err := conn.HandshakeContext(context.Background()); err != nil {
+		d.tlsFailed(conn, remote, err)
+		return session.Info{}, false
+	}
+	cs := conn.ConnectionState()
+	var creds Credentials
+	creds.Remote = remote
+	if len(cs.PeerCertificates) > 0 {
+		creds.PeerCert = cs.PeerCertificates[0]
+	}
+	var (
+		origin, ua string
+		reject     error
+		reason     = Unauthenticated
+		identity   string
+	)
+	u := ws.Upgrader{
+		OnRequest: func(uri []byte) error {
+			pu, err := url.ParseRequestURI(string(uri))
+			if err != nil || pu.Path != d.Path {
+				reason = BadPath
+				return ws.RejectConnectionError(ws.RejectionStatus(404),
+					ws.RejectionReason(fmt.Sprintf("no WebSocket endpoint at this path; devices connect to %s", d.Path)))
+			}
+			q := pu.Query()
+			creds.Token, creds.DeviceID = q.Get("token"), q.Get("device_id")
+			return nil
+		},
+		OnHeader: func(key, value []byte) error {
+			switch {
+			case bytes.EqualFold(key, []byte("Authorization")):
+				if tok, ok := bytes.CutPrefix(value, []byte("Bearer ")); ok {
+					creds.Token = string(bytes.TrimSpace(tok))
+				}
+			case bytes.EqualFold(key, []byte("Origin")):
+				origin = string(value)
+			case bytes.EqualFold(key, []byte("User-Agent")):
+				ua = string(value)
+			}
+			return nil
+		},
+		OnBeforeUpgrade: func() (ws.HandshakeHeader, error) {
+			id, err := d.Auth(creds)
+			if err != nil {
+				reason = Unauthenticated
+				reject = err
+				return nil, ws.RejectConnectionError(ws.RejectionStatus(401), ws.RejectionReason(err.Error()))
+			}
+			identity = id
+			return ws.HandshakeHeaderString(""), nil
+		},
+	}
+	lr := &limitedReader{Conn: conn, n: d.MaxRequestBytes}
+	if _, err := u.Upgrade(lr); err != nil {
+		d.upgradeFailed(conn, lr, remote, reason, reject, err)
+		return session.Info{}, false
+	}
+	_ = conn.SetDeadline(time.Time{})
+	info := session.Info{
+		Listener:    d.Name,
+		Role:        session.RoleDevice,
+		Identity:    identity,
+		RemoteAddr:  remote,
+		LocalAddr:   conn.LocalAddr().String(),
+		ConnectedAt: time.Now(),
+		Origin:      origin,
+		UserAgent:   ua,
+	}
+	fillTLS(&info, cs)
+	if d.CertGeneration != nil {
+		info.CertGeneration = d.CertGeneration()
+	}
+	return info, true
+}
+
+func (d *Device) tlsFailed(conn *tls.Conn, remote string, err error) {
+	var rhe tls.RecordHeaderError
+	switch {
+	case errors.As(err, &rhe) && rhe.Conn != nil:
+		// Plain HTTP or ws:// on a TLS port: tell the client in its own terms.
+		d.Stats.Fail(NotTLS)
+		d.Log.Info("device handshake failed: client sent plain text to the TLS port (use wss://, not ws://)", "remote", remote)
+		_ = rhe.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = io.WriteString(rhe.Conn, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"+
+			"This port speaks TLS: connect with wss:// (or https://), not ws:// or http://.\n")
+	case isTimeout(err):
+		d.Stats.Fail(Timeout)
+		d.Log.Info("device handshake failed: TLS handshake timed out", "remote", remote, "timeout", d.HandshakeTimeout)
+	case isClientCertError(err):
+		d.Stats.Fail(BadClientCert)
+		d.Log.Info("device handshake failed: bad client certificate", "remote", remote, "err", err)
+	default:
+		d.Stats.Fail(TLSFailure)
+		d.Log.Info("device handshake failed: TLS", "remote", remote, "err", err)
+	}
+}
+
+func (d *Device) upgradeFailed(conn *tls.Conn, lr *limitedReader, remote string, reason Reason, reject, err error) {
+	switch {
+	case lr.exceeded:
+		d.Stats.Fail(TooLarge)
+		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = io.WriteString(conn, "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+		d.Log.Info("device handshake failed: request too large", "remote", remote, "limit", d.MaxRequestBytes)
+	case isTimeout(err):
+		d.Stats.Fail(Timeout)
+		d.Log.Info("device handshake failed: upgrade timed out", "remote", remote, "timeout", d.HandshakeTimeout)
+	case reject != nil || reason == BadPath:
+		d.Stats.Fail(reason)
+		d.Log.Info("device handshake refused", "remote", remote, "reason", reason.String(), "err", err)
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		d.Stats.Fail(NotWebSocket)
+		d.Log.Info("device handshake failed: connection closed during upgrade", "remote", remote)
+	default:
+		d.Stats.Fail(NotWebSocket)
+		d.Log.Info("device handshake failed: not a WebSocket upgrade request", "remote", remote, "err", err)
+	}
+}
+
+// limitedReader bounds what the upgrade may read: gobwas/ws does not bound
+// header lines by itself.
+type limitedReader struct {
+	net.Conn
+	n        int
+	exceeded bool
+}
+
+var errRequestTooLarge = errors.New("listener: upgrade request too large")
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		l.exceeded = true
+		return 0, errRequestTooLarge
+	}
+	if len(p) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.Conn.Read(p)
+	l.n -= n
+	return n, err
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// isClientCertError reports a handshake that failed on the client's
+// certificate (unknown authority, expired, bad usage, or none given when
+// one is required).
+func isClientCertError(err error) bool {
+	var (
+		uae x509.UnknownAuthorityError
+		cie x509.CertificateInvalidError
+		ve  *tls.CertificateVerificationError
+	)
+	if errors.As(err, &uae) || errors.As(err, &cie) || errors.As(err, &ve) {
+		return true
+	}
+	msg := err.Error()
+	return bytes.Contains([]byte(msg), []byte("client didn't provide a certificate")) ||
+		bytes.Contains([]byte(msg), []byte("certs:"))
+}
+
+// fillTLS records what the TLS handshake negotiated.
+func fillTLS(info *session.Info, cs tls.ConnectionState) {
+	info.TLSVersion = tls.VersionName(cs.Version)
+	info.CipherSuite = tls.CipherSuiteName(cs.CipherSuite)
+	info.SNI = cs.ServerName
+	info.ALPN = cs.NegotiatedProtocol
+	if len(cs.PeerCertificates) > 0 {
+		c := cs.PeerCertificates[0]
+		sum := sha256.Sum256(c.Raw)
+		info.PeerSubject = c.Subject.String()
+		info.PeerFingerprint = hex.EncodeToString(sum[:])
+	}
+}

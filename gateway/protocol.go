@@ -1,0 +1,150 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wssgate/wssgate/gateway/config"
+	"github.com/wssgate/wssgate/gateway/hub"
+	"github.com/wssgate/wssgate/gateway/session"
+	"github.com/wssgate/wssgate/gateway/wire"
+)
+
+// runApp serves one app (browser) session on the calling goroutine.
+func (g *Gateway) runApp(conn net.Conn, info session.Info) {
+	g.run(session.New(conn, info, limits(g.cfg.App.Limits), g.appProto, &g.app.Stats.Sessions, g.log))
+}
+
+// runDevice serves one device session: it receives devices/ID/down and
+// publishes every frame to devices/ID/up.
+func (g *Gateway) runDevice(conn net.Conn, info session.Info) {
+	s := session.New(conn, info, limits(g.cfg.Device.Limits), g.devProto, &g.device.Stats.Sessions, g.log)
+	s.Data = "devices/" + info.Identity + "/up" // computed once, not per frame
+	down := "devices/" + info.Identity + "/down"
+	if err := g.hub.Subscribe(s, down); err != nil {
+		g.log.Error("device subscription failed", "identity", info.Identity, "err", err)
+		s.Close(ws.StatusInternalServerError, "subscription failed")
+	} else {
+		s.AddSubscription(down)
+	}
+	g.run(s)
+}
+
+func (g *Gateway) run(s *session.Session) {
+	if old := g.registry.Add(s); old != nil {
+		old.Close(session.CodeReplaced, "replaced")
+		g.log.Info("device session replaced by a newer one", "identity", s.Info().Identity, "old", old.ID(), "new", s.ID())
+	}
+	if g.draining.Load() {
+		s.Close(ws.StatusGoingAway, "server shutting down")
+	}
+	info := s.Info()
+	g.log.Info("session connected", "session", info.ID, "listener", info.Listener, "identity", info.Identity,
+		"remote", info.RemoteAddr, "tls", info.TLSVersion)
+	s.Run()
+}
+
+// end is the common end of every session.
+func (g *Gateway) end(s *session.Session) {
+	g.hub.UnsubscribeAll(s)
+	g.registry.Remove(s)
+	code, reason := s.CloseStatus()
+	g.log.Info("session closed", "session", s.ID(), "listener", s.Info().Listener, "identity", s.Info().Identity,
+		"code", int(code), "reason", reason)
+}
+
+func limits(l config.Limits) session.Limits {
+	return session.Limits{
+		MaxMessage:   int64(l.MaxMessage),
+		QueueBytes:   int(l.QueueBytes),
+		WriteTimeout: l.WriteTimeout,
+		PingInterval: l.PingInterval,
+		IdleTimeout:  l.IdleTimeout,
+	}
+}
+
+// deviceProtocol: raw frames; every frame is published as is.
+type deviceProtocol struct{ g *Gateway }
+
+func (p *deviceProtocol) OnMessage(s *session.Session, op ws.OpCode, data []byte) {
+	m := hub.Message{Channel: s.Data.(string), Binary: op == ws.OpBinary, Data: data}
+	if _, err := p.g.hub.Publish(context.Background(), m); err != nil {
+		p.g.log.Warn("device publish failed", "session", s.ID(), "channel", m.Channel, "err", err)
+	}
+}
+
+func (p *deviceProtocol) OnClose(s *session.Session) { p.g.end(s) }
+
+// appProtocol: the JSON envelope of DESIGN.md, with per-listener
+// allow-lists. Every request with an id gets exactly one ack or error.
+type appProtocol struct {
+	g                  *Gateway
+	subscribe, publish []string // allowed patterns
+}
+
+func (p *appProtocol) OnClose(s *session.Session) { p.g.end(s) }
+
+func (p *appProtocol) OnMessage(s *session.Session, op ws.OpCode, data []byte) {
+	if op != ws.OpText {
+		s.Send(wire.ErrorFrame(nil, wire.CodeBadRequest, "the app protocol uses JSON text frames"))
+		return
+	}
+	req, err := wire.DecodeRequest(data)
+	if err != nil {
+		s.Send(wire.ErrorFrame(req.ID, wire.CodeBadRequest, err.Error()))
+		return
+	}
+	reached, code, err := p.handle(s, &req)
+	switch {
+	case err != nil:
+		s.Send(wire.ErrorFrame(req.ID, code, err.Error()))
+	case len(req.ID) > 0:
+		s.Send(wire.AckFrame(req.ID, reached))
+	}
+}
+
+// handle runs one request; reached is -1 unless it is a publish.
+func (p *appProtocol) handle(s *session.Session, req *wire.Request) (reached int, code string, err error) {
+	switch req.Type {
+	case wire.TypeSubscribe:
+		if err := hub.ValidPattern(req.Channel); err != nil {
+			return -1, wire.CodeBadRequest, err
+		}
+		if !slices.ContainsFunc(p.subscribe, func(a string) bool { return hub.Covers(a, req.Channel) }) {
+			return -1, wire.CodeForbidden, fmt.Errorf("subscribe to %s not allowed", req.Channel)
+		}
+		if err := p.g.hub.Subscribe(s, req.Channel); err != nil {
+			return -1, wire.CodeInternal, err
+		}
+		s.AddSubscription(req.Channel)
+		return -1, "", nil
+	case wire.TypeUnsubscribe:
+		if !s.RemoveSubscription(req.Channel) {
+			return -1, wire.CodeNotFound, fmt.Errorf("not subscribed to %s", req.Channel)
+		}
+		p.g.hub.Unsubscribe(s, req.Channel)
+		return -1, "", nil
+	case wire.TypePublish:
+		if err := hub.ValidChannel(req.Channel); err != nil {
+			return -1, wire.CodeBadRequest, err
+		}
+		if !slices.ContainsFunc(p.publish, func(a string) bool { return hub.Match(a, req.Channel) }) {
+			return -1, wire.CodeForbidden, fmt.Errorf("publish to %s not allowed", req.Channel)
+		}
+		data, binary, err := req.Payload()
+		if err != nil {
+			return -1, wire.CodeBadRequest, err
+		}
+		n, err := p.g.hub.Publish(context.Background(), hub.Message{Channel: req.Channel, Binary: binary, Data: data})
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return n, wire.CodeInternal, fmt.Errorf("publish to %s: %w", req.Channel, err)
+		}
+		return n, "", nil
+	}
+	return -1, wire.CodeBadRequest, fmt.Errorf("unknown type %q", req.Type)
+}
