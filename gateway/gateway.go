@@ -56,9 +56,11 @@ type Gateway struct {
 	identityOrder []certs.IdentitySource
 	tokens        map[string]string // hex SHA-256 of token → device identity
 
-	started  time.Time
-	draining atomic.Bool
-	wg       sync.WaitGroup // listener Serve goroutines
+	started      time.Time
+	draining     atomic.Bool
+	wg           sync.WaitGroup // listener Serve goroutines
+	shutdownOnce sync.Once
+	shutdownErr  error
 }
 
 // New builds a gateway from a validated configuration. In development mode
@@ -215,7 +217,13 @@ func (g *Gateway) serve(name string, serve func() error) {
 
 // Shutdown stops accepting, sends 1001 Going Away to every session and
 // waits until they end or ctx is done, then stops the hub.
+// Later calls return the first call's result.
 func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.shutdownOnce.Do(func() { g.shutdownErr = g.shutdown(ctx) })
+	return g.shutdownErr
+}
+
+func (g *Gateway) shutdown(ctx context.Context) error {
 	g.draining.Store(true)
 	errs := []error{g.app.Close(ctx), g.device.Close()}
 	n := g.registry.CloseAll(ws.StatusGoingAway, "server shutting down")
@@ -241,7 +249,9 @@ func (g *Gateway) Hub() *hub.Hub { return g.hub }
 func (g *Gateway) Registry() *session.Registry { return g.registry }
 
 // Listeners returns the stats of every listener.
-func (g *Gateway) Listeners() []*listener.Stats { return []*listener.Stats{g.app.Stats, g.device.Stats} }
+func (g *Gateway) Listeners() []*listener.Stats {
+	return []*listener.Stats{g.app.Stats, g.device.Stats}
+}
 
 // AppAddr and DeviceAddr return the bound addresses (after Start).
 func (g *Gateway) AppAddr() net.Addr    { return g.app.Addr() }

@@ -47,7 +47,7 @@ type Device struct {
 	// CertGeneration reports the certificate generation serving now.
 	CertGeneration func() uint64
 	// Run runs an upgraded session until it ends.
-	Run func(net.Conn, session.Info)
+	Run   func(net.Conn, session.Info)
 	Log   *slog.Logger
 	Stats *Stats
 
@@ -94,10 +94,7 @@ func (d *Device) Serve() error {
 		delay = 0
 		d.track(conn, true)
 		d.wg.Add(1)
-		go func() {
-			defer d.wg.Done()
-			d.handle(conn)
-		}()
+		go d.handle(conn) // calls d.wg.Done when the handshake ends
 	}
 }
 
@@ -132,11 +129,12 @@ func (d *Device) track(c net.Conn, add bool) {
 }
 
 // handle does TLS and the upgrade under one deadline, then runs the
-// session on this goroutine.
+// session on this goroutine. Close waits for the handshake part only.
 func (d *Device) handle(raw net.Conn) {
 	conn := tls.Server(raw, d.TLS)
 	info, ok := d.handshake(conn)
 	d.track(raw, false)
+	d.wg.Done()
 	if !ok {
 		conn.Close()
 		return

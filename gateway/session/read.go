@@ -20,7 +20,11 @@ var errPeerClosed = errors.New("session: peer closed")
 // checks headers (reserved bits and opcodes, masking, control frame size
 // and FIN, continuation order), message size across fragments and UTF-8
 // across fragments; close codes are checked here.
-func (s *Session) readLoop() {
+//
+// It reports whether the peer should be drained before the connection is
+// closed: after a close we started, unread input would make the kernel
+// reset the connection and the peer could lose our close frame.
+func (s *Session) readLoop() (drain bool) {
 	rd := &wsutil.Reader{
 		Source:         s.conn,
 		State:          ws.StateServerSide,
@@ -40,8 +44,7 @@ func (s *Session) readLoop() {
 			}
 		}
 		if err != nil {
-			s.readFailed(err)
-			return
+			return s.readFailed(err)
 		}
 	}
 }
@@ -118,11 +121,13 @@ func (s *Session) onControl(hdr ws.Header, r io.Reader) error {
 	return nil
 }
 
-// readFailed turns a read error into the close the peer is owed.
-func (s *Session) readFailed(err error) {
+// readFailed turns a read error into the close the peer is owed; it
+// reports whether we started a close.
+func (s *Session) readFailed(err error) (drain bool) {
 	var perr ws.ProtocolError
 	switch {
 	case errors.Is(err, errPeerClosed):
+		return false
 	case errors.Is(err, wsutil.ErrMessageTooLarge), errors.Is(err, wsutil.ErrFrameTooLarge):
 		s.Close(ws.StatusMessageTooBig, "message too big")
 	case errors.Is(err, wsutil.ErrInvalidUTF8):
@@ -131,13 +136,16 @@ func (s *Session) readFailed(err error) {
 		s.Close(ws.StatusProtocolError, err.Error())
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		if s.isClosing() {
-			return // the peer did not answer our close in time
+			return false // the peer did not answer our close in time
 		}
 		s.Close(ws.StatusGoingAway, "idle timeout")
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return false
 	default:
 		s.log.Debug("read failed", "err", err)
+		return false
 	}
+	return true
 }
 
 func (s *Session) isClosing() bool {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -144,9 +145,14 @@ func (s *Session) Run() {
 		defer close(writerDone)
 		s.writeLoop()
 	}()
-	s.readLoop()
+	drain := s.readLoop()
 	close(s.readerDone)
 	<-writerDone // bounded: every write has a deadline
+	if drain {
+		// Bounded in time and bytes: the peer answers our close and hangs up.
+		_ = s.conn.SetReadDeadline(time.Now().Add(closeWait))
+		_, _ = io.CopyN(io.Discard, s.conn, 1<<20)
+	}
 	s.conn.Close()
 	s.mu.Lock()
 	s.closing = true
