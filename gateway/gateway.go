@@ -143,9 +143,6 @@ func hostnames(cfg *config.Config) []string {
 			hs = append(hs, h)
 		}
 	}
-	if cfg.Dev && len(hs) == 0 {
-		hs = []string{"localhost", "127.0.0.1"}
-	}
 	return hs
 }
 

@@ -74,17 +74,24 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 
 // loadConfig reads the file, or builds the development configuration
 // with a generated certificate.
+// A file with dev: true and no certificates gets the generated one too.
 func loadConfig(path string, log *slog.Logger) (*config.Config, error) {
-	if path != "" {
-		return config.Load(path)
-	}
 	cfg := config.Dev()
+	if path != "" {
+		var err error
+		if cfg, err = config.Load(path); err != nil {
+			return nil, err
+		}
+		if !cfg.Dev || len(cfg.TLS.Certificates) > 0 {
+			return cfg, nil
+		}
+	}
 	dev, err := certs.EnsureDev(cfg.StateDir)
 	if err != nil {
 		return nil, fmt.Errorf("development certificate: %w", err)
 	}
 	cfg.TLS.Certificates = []config.CertPair{{Cert: dev.CertFile, Key: dev.KeyFile}}
-	log.Warn("development mode: no --config given; listening on loopback only; devices may connect with ?device_id=ID without proof")
+	log.Warn("development mode: generated certificate; devices may connect with ?device_id=ID without proof")
 	log.Info("development CA: trust it in your browser or device to connect without warnings",
 		"ca", dev.CAFile, "created", dev.CACreated,
 		"curl", "curl --cacert "+dev.CAFile+" https://localhost:8443/.well-known/wssgate",
