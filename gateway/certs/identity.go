@@ -1,0 +1,167 @@
+package certs
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// IdentitySource names where Identity looks for a device identity.
+type IdentitySource string
+
+// Identity sources.
+const (
+	// IdentityURI: the certificate's only URI SAN (two or more are refused).
+	IdentityURI IdentitySource = "uri"
+	// IdentityDNS: the certificate's first DNS SAN.
+	IdentityDNS IdentitySource = "dns"
+	// IdentityCN: the subject common name.
+	IdentityCN IdentitySource = "cn"
+)
+
+// DefaultIdentityOrder is the order used when none is configured: URI SAN,
+// else DNS SAN, else CN.
+var DefaultIdentityOrder = []IdentitySource{"uri", "dns", "cn"}
+
+// MaxIdentityLen bounds the length of an identity in bytes.
+const MaxIdentityLen = 256
+
+// ParseIdentityOrder converts configured names ("uri", "dns", "cn") to an
+// order for Identity. nil or empty names give DefaultIdentityOrder.
+func ParseIdentityOrder(names []string) ([]IdentitySource, error) {
+	if len(names) == 0 {
+		return DefaultIdentityOrder, nil
+	}
+	out := make([]IdentitySource, len(names))
+	for i, n := range names {
+		switch s := IdentitySource(strings.ToLower(n)); s {
+		case IdentityURI, IdentityDNS, IdentityCN:
+			out[i] = s
+		default:
+			return nil, fmt.Errorf("parse identity order: %w: %q (want uri, dns or cn)", ErrUnknownIdentitySource, n)
+		}
+	}
+	return out, nil
+}
+
+// Identity extracts a device identity from a verified client certificate,
+// trying the sources in order (nil: DefaultIdentityOrder). The first source
+// present wins; when it is "uri" and the certificate has more than one URI
+// SAN the result is ErrMultipleURIs. No source present gives ErrNoIdentity.
+// The identity becomes one channel level (devices/ID/up), so one holding
+// '/', '+', '#', a control character or invalid UTF-8, or longer than
+// MaxIdentityLen, gives ErrBadIdentity.
+func Identity(cert *x509.Certificate, order []IdentitySource) (string, error) {
+	if cert == nil {
+		return "", fmt.Errorf("identify client: %w: no certificate", ErrNoIdentity)
+	}
+	if order == nil {
+		order = DefaultIdentityOrder
+	}
+	for _, src := range order {
+		id, err := identityFrom(cert, src)
+		if err != nil {
+			return "", fmt.Errorf("identify %q: %w", subject(cert), err)
+		}
+		if id == "" {
+			continue
+		}
+		if err := checkIdentity(id); err != nil {
+			return "", fmt.Errorf("identify %q: %w: %s %q %s", subject(cert), ErrBadIdentity, src, truncate(id), err)
+		}
+		return id, nil
+	}
+	return "", fmt.Errorf("identify %q: %w: none of %v present", subject(cert), ErrNoIdentity, order)
+}
+
+// identityFrom returns the identity of one source, "" if absent.
+func identityFrom(cert *x509.Certificate, src IdentitySource) (string, error) {
+	switch src {
+	case IdentityURI:
+		switch len(cert.URIs) {
+		case 0:
+			return "", nil
+		case 1:
+			return cert.URIs[0].String(), nil
+		}
+		uris := make([]string, len(cert.URIs))
+		for i, u := range cert.URIs {
+			uris[i] = u.String()
+		}
+		return "", fmt.Errorf("%w: %q", ErrMultipleURIs, uris)
+	case IdentityDNS:
+		if len(cert.DNSNames) > 0 {
+			return cert.DNSNames[0], nil
+		}
+		return "", nil
+	case IdentityCN:
+		return cert.Subject.CommonName, nil
+	}
+	return "", fmt.Errorf("%w: %q", ErrUnknownIdentitySource, string(src))
+}
+
+// checkIdentity says why id cannot be a channel level, or returns nil.
+func checkIdentity(id string) error {
+	switch {
+	case len(id) > MaxIdentityLen:
+		return fmt.Errorf("is longer than %d bytes", MaxIdentityLen)
+	case !utf8.ValidString(id):
+		return errors.New("is not valid UTF-8")
+	case strings.ContainsAny(id, "/+#"):
+		return errors.New("contains '/', '+' or '#'")
+	}
+	for _, r := range id {
+		if r < 0x20 || r == 0x7f {
+			return errors.New("contains a control character")
+		}
+	}
+	return nil
+}
+
+// truncate shortens s for messages.
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
+// Client-certificate rejection reasons returned by ClientCertRejectReason.
+const (
+	RejectNoCertificate = "no_certificate"
+	RejectUnknownCA     = "unknown_ca"
+	RejectExpired       = "expired"
+	RejectBadUsage      = "bad_usage"
+	RejectBadCert       = "bad_certificate"
+	RejectNoIdentity    = "no_identity"
+	RejectOther         = "other"
+)
+
+// ClientCertRejectReason classifies a server-side handshake error (or an
+// Identity error) for counting and logging client-certificate rejections:
+// one of the Reject* constants, or "" for nil.
+func ClientCertRejectReason(err error) string {
+	var unknown x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &unknown):
+		return RejectUnknownCA
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return RejectExpired
+	case errors.As(err, &invalid) && invalid.Reason == x509.IncompatibleUsage:
+		return RejectBadUsage
+	case errors.Is(err, ErrNoIdentity), errors.Is(err, ErrMultipleURIs), errors.Is(err, ErrBadIdentity):
+		return RejectNoIdentity
+	case errors.Is(err, ErrNoClientCert), strings.Contains(err.Error(), "didn't provide a certificate"):
+		return RejectNoCertificate
+	case errors.As(err, &verify), errors.As(err, &invalid):
+		return RejectBadCert
+	}
+	return RejectOther
+}

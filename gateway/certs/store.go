@@ -1,0 +1,208 @@
+package certs
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Store owns the current Bundle and hands listeners tls.Configs that read
+// it at every handshake. See the package doc for the concurrency contract.
+type Store struct {
+	opts Options // immutable after NewStore
+	now  func() time.Time
+	cur  atomic.Pointer[Bundle]
+
+	mu       sync.Mutex // serializes builds and swaps; guards profiles
+	profiles []Profile  // registered by TLSConfig; index = config index in a Bundle
+}
+
+// NewStore loads and validates the files named by opts and returns a store
+// serving them as generation 1. The error names the file and the value at
+// fault (see the Err* sentinels).
+func NewStore(opts Options) (*Store, error) {
+	opts = cloneOptions(opts)
+	if len(opts.Pairs) == 0 {
+		return nil, fmt.Errorf("new store: %w", ErrNoPairs)
+	}
+	for i, p := range opts.Pairs {
+		if p.CertFile == "" || p.KeyFile == "" {
+			return nil, fmt.Errorf("new store: %w: pair %d needs both a cert and a key file", ErrNoPairs, i)
+		}
+	}
+	s := &Store{opts: opts, now: opts.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	b, err := s.build(Source{}, 1)
+	if err != nil {
+		return nil, err
+	}
+	s.cur.Store(b)
+	return s, nil
+}
+
+// Options returns a copy of the options the store was created with.
+func (s *Store) Options() Options { return cloneOptions(s.opts) }
+
+// Current returns the bundle being served.
+func (s *Store) Current() *Bundle { return s.cur.Load() }
+
+// Reload re-reads every file, validates the result and swaps it in. On
+// error the served bundle stays as it was and the error says why.
+func (s *Store) Reload() (*Bundle, error) { return s.ReloadFrom(Source{}, false) }
+
+// ReloadFrom is Reload with some of the material given in src instead of
+// the files. With dryRun the new bundle is built and validated (Generation
+// 0) but not installed.
+func (s *Store) ReloadFrom(src Source, dryRun bool) (*Bundle, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	gen := uint64(0)
+	if !dryRun {
+		gen = s.cur.Load().Generation + 1
+	}
+	b, err := s.build(src, gen)
+	if err != nil {
+		return nil, err
+	}
+	if !dryRun {
+		s.cur.Store(b)
+	}
+	return b, nil
+}
+
+// TLSConfig returns the outer config for one listener; call it once per
+// listener. Its GetConfigForClient returns the current bundle's precomputed
+// config for p, so reloads apply to the next handshake; Certificates is
+// left empty on purpose. A profile that asks for client certificates while
+// no client CAs are configured accepts none. Registering a new profile
+// republishes the current bundle with its configs extended (same
+// Generation, new *Bundle).
+func (s *Store) TLSConfig(p Profile) *tls.Config {
+	p.NextProtos = slices.Clone(p.NextProtos)
+	s.mu.Lock()
+	idx := slices.IndexFunc(s.profiles, p.same)
+	if idx < 0 {
+		idx = len(s.profiles)
+		s.profiles = append(s.profiles, p)
+		s.cur.Store(s.cur.Load().withProfiles(s.profiles))
+	}
+	s.mu.Unlock()
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		CipherSuites: CipherSuites(),
+		NextProtos:   slices.Clone(p.NextProtos),
+		ClientAuth:   p.ClientAuth.tlsClientAuth(),
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			return s.cur.Load().configs[idx], nil
+		},
+	}
+}
+
+// build loads src (falling back to the files of s.opts), validates it and
+// returns a bundle with configs for every registered profile.
+func (s *Store) build(src Source, gen uint64) (*Bundle, error) {
+	certs, err := s.loadCerts(src)
+	if err != nil {
+		return nil, err
+	}
+	v := &validator{opts: &s.opts, now: s.now()}
+	if s.opts.RootCAFile != "" {
+		if v.rootList, err = loadRootFile(s.opts.RootCAFile); err != nil {
+			return nil, err
+		}
+		v.roots, _ = poolOf(v.rootList)
+	}
+	for _, c := range certs {
+		if err := v.checkCert(c); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkHostnames(certs, s.opts.Hostnames); err != nil {
+		return nil, err
+	}
+	b := &Bundle{Generation: gen, LoadedAt: v.now, Certs: certs}
+	cas, label, err := s.loadClientCAs(src)
+	if err != nil {
+		return nil, err
+	}
+	if cas != nil {
+		v.checkClientCAs(label, cas)
+		b.ClientCAs, b.ClientCASubjects = poolOf(cas)
+	}
+	b.Warnings = v.warnings
+	b.index()
+	return b.withProfiles(s.profiles), nil
+}
+
+// loadCerts parses the certificates of src, reading files where src has none.
+func (s *Store) loadCerts(src Source) ([]*Cert, error) {
+	if (src.CertPEM == nil) != (src.KeyPEM == nil) {
+		return nil, fmt.Errorf("load cert pem#0: %w", ErrIncompleteSource)
+	}
+	var certs []*Cert
+	add := func(c *Cert, err error) error {
+		if err == nil {
+			certs = append(certs, c)
+		}
+		return err
+	}
+	var err error
+	if src.CertPEM != nil {
+		err = add(parsePEMPair(PEMPair{src.CertPEM, src.KeyPEM}, 0))
+	} else {
+		err = add(readPair(s.opts.Pairs[0]))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if src.Others != nil {
+		for i, p := range src.Others {
+			if err := add(parsePEMPair(p, i+1)); err != nil {
+				return nil, err
+			}
+		}
+		return certs, nil
+	}
+	for _, p := range s.opts.Pairs[1:] {
+		if err := add(readPair(p)); err != nil {
+			return nil, err
+		}
+	}
+	return certs, nil
+}
+
+// parsePEMPair parses the i-th PEM pair of a Source.
+func parsePEMPair(p PEMPair, i int) (*Cert, error) {
+	label := fmt.Sprintf("pem#%d", i)
+	if p.CertPEM == nil || p.KeyPEM == nil {
+		return nil, fmt.Errorf("load cert %s: %w", label, ErrIncompleteSource)
+	}
+	return parsePair(p.CertPEM, p.KeyPEM, label, label+" key")
+}
+
+// loadClientCAs returns the client CAs of src or of the client-CA file, and
+// the label naming them; nil if there are none.
+func (s *Store) loadClientCAs(src Source) ([]*x509.Certificate, string, error) {
+	if src.ClientCAPEM != nil {
+		cas, err := parseClientCAs(src.ClientCAPEM, "pem")
+		return cas, "client CA pem", err
+	}
+	if s.opts.ClientCAFile == "" {
+		return nil, "", nil
+	}
+	cas, err := loadClientCAFile(s.opts.ClientCAFile)
+	return cas, s.opts.ClientCAFile, err
+}
+
+// cloneOptions copies the slices of o.
+func cloneOptions(o Options) Options {
+	o.Pairs = slices.Clone(o.Pairs)
+	o.Hostnames = slices.Clone(o.Hostnames)
+	return o
+}
