@@ -20,6 +20,7 @@ import (
 
 	"github.com/wssgate/wssgate/gateway/certs/certstest"
 	"github.com/wssgate/wssgate/gateway/config"
+	"github.com/wssgate/wssgate/gateway/listener"
 	"github.com/wssgate/wssgate/gateway/session"
 )
 
@@ -170,7 +171,7 @@ func TestDeviceIdentity(t *testing.T) {
 			waitFor(t, "device "+tt.identity, func() bool { _, ok := h.g.Registry().Device(tt.identity); return ok })
 		})
 	}
-	if got := h.g.device.Stats.Failures(0) + h.g.device.Stats.HandshakesOK.Load(); got == 0 {
+	if got := h.g.device.Stats.Failures(listener.Unauthenticated) + h.g.device.Stats.HandshakesOK.Load(); got == 0 {
 		t.Error("no handshake counted")
 	}
 }
@@ -343,7 +344,7 @@ func TestHandshakeLimits(t *testing.T) {
 				t.Errorf("%s: connection still open after 5 s, want closed at 300 ms", addr)
 			}
 		}
-		waitFor(t, "timeout counted", func() bool { return h.g.device.Stats.Failures(4) == 1 })
+		waitFor(t, "timeout counted", func() bool { return h.g.device.Stats.Failures(listener.Timeout) == 1 })
 	})
 }
 
@@ -391,6 +392,10 @@ func TestHandshakeRefusals(t *testing.T) {
 		b, _ := io.ReadAll(c)
 		if !strings.Contains(string(b), "wss://") {
 			t.Fatalf("got %q, want a hint to use wss://", b)
+		}
+		recent := h.g.device.Stats.Recent()
+		if len(recent) == 0 || recent[0].Reason != listener.NotTLS || !strings.Contains(recent[0].Message, "not ws://") {
+			t.Fatalf("recent failures: got %+v, want newest not_tls", recent)
 		}
 	})
 	t.Run("same-host origin allowed", func(t *testing.T) {

@@ -125,32 +125,39 @@ func (a *App) serveWellKnown(w http.ResponseWriter, r *http.Request) {
 
 // serveWS upgrades a browser (or other app client) to the JSON protocol.
 func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
+	f := Failure{Remote: r.RemoteAddr, Stage: "upgrade"}
+	if r.TLS != nil {
+		f.SNI = r.TLS.ServerName
+	}
 	if r.ProtoMajor != 1 {
-		a.Stats.Fail(NotWebSocket)
+		f.Reason, f.Message = NotWebSocket, "WebSocket over HTTP/2 is not supported"
+		a.Stats.fail(a.Log, f)
 		http.Error(w, "WebSocket needs HTTP/1.1", http.StatusHTTPVersionNotSupported)
 		return
 	}
 	origin := r.Header.Get("Origin")
 	if !a.originAllowed(origin, r.Host) {
-		a.Stats.Fail(BadOrigin)
-		a.Log.Info("app handshake refused: origin not allowed", "remote", r.RemoteAddr, "origin", origin, "host", r.Host)
+		f.Reason, f.Message = BadOrigin, fmt.Sprintf("origin %q not allowed for host %q", origin, r.Host)
+		a.Stats.fail(a.Log, f)
 		http.Error(w, fmt.Sprintf("origin %s is not allowed to open %s", origin, a.WSPath), http.StatusForbidden)
 		return
 	}
 	if a.MaxConnections > 0 && a.Stats.Open.Load() >= int64(a.MaxConnections) {
-		a.Stats.Fail(Overloaded)
+		f.Reason, f.Message = TooManyConnections, fmt.Sprintf("listener at max_connections (%d)", a.MaxConnections)
+		a.Stats.fail(a.Log, f)
 		http.Error(w, "listener at max_connections", http.StatusServiceUnavailable)
 		return
 	}
 	conn, rw, _, err := ws.UpgradeHTTP(r, w)
 	if err != nil {
-		a.Stats.Fail(NotWebSocket)
-		a.Log.Info("app handshake failed: not a WebSocket upgrade request", "remote", r.RemoteAddr, "err", err)
+		f.Reason, f.Message = NotWebSocket, err.Error()
+		a.Stats.fail(a.Log, f)
 		return
 	}
 	if rw.Reader.Buffered() > 0 {
 		// A client that sends frames before the 101: nothing may be lost, so refuse.
-		a.Stats.Fail(NotWebSocket)
+		f.Reason, f.Message = NotWebSocket, "client sent data before the 101 response"
+		a.Stats.fail(a.Log, f)
 		conn.Close()
 		return
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/session"
 )
 
@@ -141,7 +142,8 @@ func (d *Device) handle(raw net.Conn) {
 	}
 	if d.MaxConnections > 0 && d.Stats.Open.Load() >= int64(d.MaxConnections) {
 		// Checked after the upgrade so the device gets a close code it can act on.
-		d.Stats.Fail(Overloaded)
+		d.Stats.fail(d.Log, Failure{Remote: info.RemoteAddr, SNI: info.SNI, Stage: "upgrade", Reason: TooManyConnections,
+			Message: fmt.Sprintf("listener at max_connections (%d)", d.MaxConnections)})
 		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
 		_, _ = conn.Write(closeOverloaded)
 		conn.Close()
@@ -234,47 +236,50 @@ func (d *Device) handshake(conn *tls.Conn) (session.Info, bool) {
 }
 
 func (d *Device) tlsFailed(conn *tls.Conn, remote string, err error) {
+	f := Failure{Remote: remote, Stage: "tls", Reason: TLSFailure, Message: err.Error()}
 	var rhe tls.RecordHeaderError
 	switch {
 	case errors.As(err, &rhe) && rhe.Conn != nil:
 		// Plain HTTP or ws:// on a TLS port: tell the client in its own terms.
-		d.Stats.Fail(NotTLS)
-		d.Log.Info("device handshake failed: client sent plain text to the TLS port (use wss://, not ws://)", "remote", remote)
+		f.Reason, f.Message = NotTLS, "client sent plain text to the TLS port: use wss:// (or https://), not ws:// (or http://)"
 		_ = rhe.Conn.SetWriteDeadline(time.Now().Add(time.Second))
 		_, _ = io.WriteString(rhe.Conn, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"+
 			"This port speaks TLS: connect with wss:// (or https://), not ws:// or http://.\n")
 	case isTimeout(err):
-		d.Stats.Fail(Timeout)
-		d.Log.Info("device handshake failed: TLS handshake timed out", "remote", remote, "timeout", d.HandshakeTimeout)
+		f.Reason, f.Message = Timeout, fmt.Sprintf("TLS handshake not done within %s", d.HandshakeTimeout)
 	case isClientCertError(err):
-		d.Stats.Fail(BadClientCert)
-		d.Log.Info("device handshake failed: bad client certificate", "remote", remote, "err", err)
-	default:
-		d.Stats.Fail(TLSFailure)
-		d.Log.Info("device handshake failed: TLS", "remote", remote, "err", err)
+		f.Reason = BadClientCertificate
+		f.Message = certs.ClientCertRejectReason(err) + ": " + err.Error()
 	}
+	cs := conn.ConnectionState()
+	f.SNI = cs.ServerName
+	if len(cs.PeerCertificates) > 0 {
+		f.CertSubject = cs.PeerCertificates[0].Subject.String()
+	}
+	d.Stats.fail(d.Log, f)
 }
 
 func (d *Device) upgradeFailed(conn *tls.Conn, lr *limitedReader, remote string, reason Reason, reject, err error) {
+	cs := conn.ConnectionState()
+	f := Failure{Remote: remote, SNI: cs.ServerName, Stage: "upgrade", Reason: NotWebSocket, Message: err.Error()}
+	if len(cs.PeerCertificates) > 0 {
+		f.CertSubject = cs.PeerCertificates[0].Subject.String()
+	}
 	switch {
 	case lr.exceeded:
-		d.Stats.Fail(TooLarge)
+		f.Reason, f.Message = TooLarge, fmt.Sprintf("upgrade request larger than %d bytes", d.MaxRequestBytes)
 		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
 		_, _ = io.WriteString(conn, "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
-		d.Log.Info("device handshake failed: request too large", "remote", remote, "limit", d.MaxRequestBytes)
 	case isTimeout(err):
-		d.Stats.Fail(Timeout)
-		d.Log.Info("device handshake failed: upgrade timed out", "remote", remote, "timeout", d.HandshakeTimeout)
-	case reject != nil || reason == BadPath:
-		d.Stats.Fail(reason)
-		d.Log.Info("device handshake refused", "remote", remote, "reason", reason.String(), "err", err)
+		f.Reason, f.Message = Timeout, fmt.Sprintf("upgrade request not received within %s", d.HandshakeTimeout)
+	case reject != nil:
+		f.Stage, f.Reason, f.Message = "auth", reason, reject.Error()
+	case reason == BadPath:
+		f.Reason = BadPath
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		d.Stats.Fail(NotWebSocket)
-		d.Log.Info("device handshake failed: connection closed during upgrade", "remote", remote)
-	default:
-		d.Stats.Fail(NotWebSocket)
-		d.Log.Info("device handshake failed: not a WebSocket upgrade request", "remote", remote, "err", err)
+		f.Message = "connection closed during the upgrade"
 	}
+	d.Stats.fail(d.Log, f)
 }
 
 // limitedReader bounds what the upgrade may read: gobwas/ws does not bound
@@ -309,17 +314,7 @@ func isTimeout(err error) bool {
 // certificate (unknown authority, expired, bad usage, or none given when
 // one is required).
 func isClientCertError(err error) bool {
-	var (
-		uae x509.UnknownAuthorityError
-		cie x509.CertificateInvalidError
-		ve  *tls.CertificateVerificationError
-	)
-	if errors.As(err, &uae) || errors.As(err, &cie) || errors.As(err, &ve) {
-		return true
-	}
-	msg := err.Error()
-	return bytes.Contains([]byte(msg), []byte("client didn't provide a certificate")) ||
-		bytes.Contains([]byte(msg), []byte("certs:"))
+	return certs.ClientCertRejectReason(err) != "other"
 }
 
 // fillTLS records what the TLS handshake negotiated.

@@ -1,7 +1,10 @@
 package listener
 
 import (
+	"log/slog"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/wssgate/wssgate/gateway/session"
 )
@@ -14,19 +17,19 @@ const (
 	BadPath Reason = iota
 	BadOrigin
 	Unauthenticated
-	BadClientCert
+	BadClientCertificate
 	Timeout
 	NotWebSocket
 	NotTLS
 	TLSFailure
 	TooLarge
-	Overloaded
+	TooManyConnections
 	numReasons
 )
 
 var reasonNames = [numReasons]string{
-	"bad_path", "bad_origin", "unauthenticated", "bad_client_cert", "timeout",
-	"not_websocket", "not_tls", "tls", "too_large", "overloaded",
+	"bad_path", "bad_origin", "unauthenticated", "bad_client_certificate", "timeout",
+	"not_websocket", "not_tls", "tls", "too_large", "too_many_connections",
 }
 
 // String returns the reason's metric label, e.g. "bad_origin".
@@ -51,10 +54,56 @@ type Stats struct {
 	failures     [numReasons]atomic.Uint64
 	Open         atomic.Int64 // sessions open now
 	Sessions     session.Counters
+
+	mu     sync.Mutex              // guards recent and next
+	recent [recentFailures]Failure // ring buffer of the latest failures
+	next   uint64                  // failures recorded so far; next slot is next % len
 }
 
-// Fail counts one failed handshake.
-func (s *Stats) Fail(r Reason) { s.failures[r].Add(1) }
+// recentFailures is how many failed handshakes each listener remembers.
+const recentFailures = 256
+
+// Failure is one failed handshake, kept for diagnostics.
+type Failure struct {
+	Time        time.Time
+	Remote      string
+	SNI         string
+	Stage       string // "tls", "upgrade" or "auth"
+	Reason      Reason
+	Message     string // one line
+	CertSubject string // client certificate, if one was presented
+}
+
+// Fail counts one failed handshake and remembers it.
+func (s *Stats) Fail(f Failure) {
+	s.failures[f.Reason].Add(1)
+	if f.Time.IsZero() {
+		f.Time = time.Now()
+	}
+	s.mu.Lock()
+	s.recent[s.next%recentFailures] = f
+	s.next++
+	s.mu.Unlock()
+}
+
+// fail counts, remembers and logs one failed handshake, in one line.
+func (s *Stats) fail(log *slog.Logger, f Failure) {
+	s.Fail(f)
+	log.Info("handshake failed", "reason", f.Reason.String(), "stage", f.Stage, "remote", f.Remote,
+		"sni", f.SNI, "client_cert", f.CertSubject, "detail", f.Message)
+}
+
+// Recent returns the remembered failures, newest first.
+func (s *Stats) Recent() []Failure {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := min(s.next, recentFailures)
+	out := make([]Failure, 0, n)
+	for i := range n {
+		out = append(out, s.recent[(s.next-1-i)%recentFailures])
+	}
+	return out
+}
 
 // Failures returns the count for one reason.
 func (s *Stats) Failures(r Reason) uint64 { return s.failures[r].Load() }
