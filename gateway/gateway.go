@@ -258,17 +258,27 @@ func (g *Gateway) DeviceAddr() net.Addr { return g.device.Addr() }
 func (g *Gateway) Started() time.Time { return g.started }
 
 // Reload re-reads the certificate files, validates and swaps them; on
-// failure the old bundle keeps serving and the error says why.
-func (g *Gateway) Reload() (*certs.Bundle, error) {
-	b, err := g.certs.Reload()
+// failure the old bundle keeps serving and the error says why. trigger
+// names what asked (sighup, admin, file) for the log.
+func (g *Gateway) Reload(trigger string) (*certs.Bundle, error) {
+	return g.ReloadFrom(certs.Source{}, false, trigger)
+}
+
+// ReloadFrom is Reload with PEM bytes in place of some files; a dry run
+// validates and reports without swapping.
+func (g *Gateway) ReloadFrom(src certs.Source, dryRun bool, trigger string) (*certs.Bundle, error) {
+	b, err := g.certs.ReloadFrom(src, dryRun)
 	if err != nil {
 		g.log.Error("certificate reload refused; still serving the previous certificate",
-			"generation", g.certs.Current().Generation, "err", err)
+			"trigger", trigger, "dry_run", dryRun, "generation", g.certs.Current().Generation, "err", err)
 		return nil, err
 	}
-	g.log.Info("certificates reloaded", "generation", b.Generation)
+	if !dryRun {
+		g.log.Info("certificates reloaded", "trigger", trigger, "generation", b.Generation,
+			"serial", b.Certs[0].Leaf.SerialNumber.Text(16))
+	}
 	for _, w := range b.Warnings {
-		g.log.Warn("certificate warning", "warning", w)
+		g.log.Warn("certificate warning", "warning", w, "dry_run", dryRun)
 	}
 	return b, nil
 }

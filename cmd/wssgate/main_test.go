@@ -40,6 +40,8 @@ func binary(t *testing.T) string {
 type daemon struct {
 	cmd      *exec.Cmd
 	app, dev string // bound addresses, from the log
+	admin    string
+	ops      string
 	logs     chan string
 	done     chan struct{} // closed when the process has exited
 	err      error         // cmd.Wait's result, set before done is closed
@@ -90,6 +92,8 @@ func start(t *testing.T, bin string, env []string, args ...string) *daemon {
 			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "wssgate serving" {
 				d.app = strings.TrimSuffix(strings.TrimPrefix(m["app"].(string), "https://"), "/")
 				d.dev = strings.TrimSuffix(strings.TrimPrefix(m["device_ws"].(string), "wss://"), "/device")
+				d.admin, _ = m["admin"].(string)
+				d.ops, _ = m["ops"].(string)
 				return d
 			}
 		case <-deadline:

@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/wssgate/wssgate/gateway"
+	"github.com/wssgate/wssgate/gateway/backend"
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/config"
 )
@@ -36,16 +39,50 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	adm, err := newAdmin(cfg.Admin, g, log)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := g.Start(ctx); err != nil {
 		return err
+	}
+	// Admin and ops run until the gateway has drained, then stop.
+	auxCtx, stopAux := context.WithCancel(context.Background())
+	defer stopAux()
+	var aux sync.WaitGroup
+	adminAddr, opsAddr := "off", "off"
+	if adm != nil {
+		if err := adm.Listen(); err != nil {
+			shutdownNow(g)
+			return fmt.Errorf("admin: %w", err)
+		}
+		if a := adm.Addr(); a != nil {
+			adminAddr = a.String()
+		}
+		aux.Go(func() {
+			if err := adm.Serve(auxCtx); err != nil {
+				log.Error("admin API stopped", "err", err)
+			}
+		})
+	}
+	ops, opsLn, err := newOps(cfg.Ops.Address, g, backend.New(g, version, log).Stats)
+	if err != nil {
+		shutdownNow(g)
+		return err
+	}
+	if ops != nil {
+		opsAddr = opsLn.Addr().String()
+		aux.Go(func() { serveOps(auxCtx, ops, opsLn, log) })
 	}
 	b := g.Certs().Current()
 	log.Info("wssgate serving",
 		"app", "https://"+g.AppAddr().String()+"/",
 		"app_ws", "wss://"+g.AppAddr().String()+cfg.App.WSPath,
 		"device_ws", "wss://"+g.DeviceAddr().String()+cfg.Device.Path,
+		"admin", adminAddr,
+		"ops", opsAddr,
 		"certificate", b.Certs[0].Leaf.Subject.String(),
 		"fingerprint", b.Certs[0].FingerprintHex(),
 		"generation", b.Generation)
@@ -57,19 +94,31 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		select {
 		case <-hup:
 			log.Info("SIGHUP: reloading certificates")
-			_, _ = g.Reload() // logged by Reload, old bundle kept on error
+			_, _ = g.Reload("sighup") // logged by Reload; the old bundle stays on error
 		case <-ctx.Done():
 			stop() // a second signal kills the process the default way
 			log.Info("signal received: shutting down", "grace", cfg.ShutdownGrace)
+			if adm != nil {
+				adm.Drain() // health: NOT_SERVING while sessions close
+			}
 			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 			defer cancel()
 			if err := g.Shutdown(sctx); err != nil {
 				log.Warn("shutdown incomplete", "err", err)
 			}
+			stopAux()
+			aux.Wait()
 			log.Info("stopped")
 			return nil
 		}
 	}
+}
+
+// shutdownNow stops a gateway that could not finish starting.
+func shutdownNow(g *gateway.Gateway) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = g.Shutdown(ctx)
 }
 
 // loadConfig reads the file, or builds the development configuration

@@ -52,6 +52,13 @@ func (s *Store) Options() Options { return cloneOptions(s.opts) }
 // Current returns the bundle being served.
 func (s *Store) Current() *Bundle { return s.cur.Load() }
 
+// GetCertificate picks the current bundle's certificate for a handshake
+// (by SNI), for a tls.Config that is not built by TLSConfig, such as the
+// admin API's with its own client CAs. It follows every reload.
+func (s *Store) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return s.cur.Load().getCertificate(hello)
+}
+
 // Reload re-reads every file, validates the result and swaps it in. On
 // error the served bundle stays as it was and the error says why.
 func (s *Store) Reload() (*Bundle, error) { return s.ReloadFrom(Source{}, false) }

@@ -1,0 +1,174 @@
+package admin
+
+import (
+	"time"
+
+	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// ts converts t, keeping the zero time as an unset field.
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+func roleToProto(r Role) adminv1.Role {
+	switch r {
+	case RoleApp:
+		return adminv1.Role_ROLE_APP
+	case RoleDevice:
+		return adminv1.Role_ROLE_DEVICE
+	default:
+		return adminv1.Role_ROLE_UNSPECIFIED
+	}
+}
+
+func roleFromProto(r adminv1.Role) Role {
+	switch r {
+	case adminv1.Role_ROLE_APP:
+		return RoleApp
+	case adminv1.Role_ROLE_DEVICE:
+		return RoleDevice
+	default:
+		return ""
+	}
+}
+
+func certToProto(c CertificateInfo, generation uint64, loadedAt time.Time) *adminv1.Certificate {
+	return &adminv1.Certificate{
+		Subject:           c.Subject,
+		DnsNames:          c.DNSNames,
+		IpAddresses:       c.IPAddresses,
+		Uris:              c.URIs,
+		Issuer:            c.Issuer,
+		Serial:            c.Serial,
+		NotBefore:         ts(c.NotBefore),
+		NotAfter:          ts(c.NotAfter),
+		Sha256Fingerprint: c.SHA256Fingerprint,
+		KeyType:           c.KeyType,
+		CertFile:          c.CertFile,
+		KeyFile:           c.KeyFile,
+		LoadedAt:          ts(loadedAt),
+		Generation:        generation,
+		ChainLength:       uint32(c.ChainLength),
+	}
+}
+
+func certsToProto(cs []CertificateInfo, generation uint64, loadedAt time.Time) []*adminv1.Certificate {
+	out := make([]*adminv1.Certificate, len(cs))
+	for i, c := range cs {
+		out[i] = certToProto(c, generation, loadedAt)
+	}
+	return out
+}
+
+func sessionToProto(s SessionInfo) *adminv1.Session {
+	return &adminv1.Session{
+		Id:                     s.ID,
+		Listener:               s.Listener,
+		Role:                   roleToProto(s.Role),
+		Identity:               s.Identity,
+		RemoteAddress:          s.RemoteAddr,
+		LocalAddress:           s.LocalAddr,
+		ConnectedAt:            ts(s.ConnectedAt),
+		LastActivityAt:         ts(s.LastActivity),
+		TlsVersion:             s.TLSVersion,
+		CipherSuite:            s.CipherSuite,
+		ServerName:             s.ServerName,
+		Alpn:                   s.ALPN,
+		PeerCertificateSubject: s.PeerCertSubject,
+		PeerCertificateSha256:  s.PeerCertSHA256,
+		CertificateGeneration:  s.CertGeneration,
+		Origin:                 s.Origin,
+		UserAgent:              s.UserAgent,
+		Subscriptions:          s.Subscriptions,
+		MessagesIn:             s.MessagesIn,
+		MessagesOut:            s.MessagesOut,
+		BytesIn:                s.BytesIn,
+		BytesOut:               s.BytesOut,
+		QueueLength:            uint32(max(s.QueueLen, 0)),
+		Drops:                  s.Drops,
+	}
+}
+
+func eventToProto(e SessionEvent) *adminv1.WatchSessionsResponse {
+	t := adminv1.SessionEventType_SESSION_EVENT_TYPE_UNSPECIFIED
+	switch e.Type {
+	case EventConnected:
+		t = adminv1.SessionEventType_SESSION_EVENT_TYPE_CONNECTED
+	case EventDisconnected:
+		t = adminv1.SessionEventType_SESSION_EVENT_TYPE_DISCONNECTED
+	}
+	return &adminv1.WatchSessionsResponse{
+		Type:      t,
+		Time:      ts(e.Time),
+		Session:   sessionToProto(e.Session),
+		CloseCode: uint32(max(e.CloseCode, 0)),
+		Reason:    e.Reason,
+	}
+}
+
+func messageToProto(m Message) *adminv1.SubscribeResponse {
+	r := &adminv1.SubscribeResponse{Channel: m.Channel, Time: ts(m.Time)}
+	if m.Binary {
+		r.Payload = &adminv1.SubscribeResponse_Binary{Binary: m.Data}
+	} else {
+		r.Payload = &adminv1.SubscribeResponse_Text{Text: string(m.Data)}
+	}
+	return r
+}
+
+func statsToProto(s StatsSnapshot, now time.Time) *adminv1.GetStatsResponse {
+	r := &adminv1.GetStatsResponse{
+		Process: &adminv1.ProcessStats{
+			StartedAt:      ts(s.Process.StartedAt),
+			Goroutines:     s.Process.Goroutines,
+			HeapAllocBytes: s.Process.HeapAllocBytes,
+			Version:        s.Process.Version,
+		},
+		CertificateGeneration: s.CertificateGeneration,
+	}
+	if !s.Process.StartedAt.IsZero() {
+		r.Process.Uptime = durationpb.New(now.Sub(s.Process.StartedAt))
+	}
+	for _, l := range s.Listeners {
+		r.Listeners = append(r.Listeners, &adminv1.ListenerStats{
+			Name:               l.Name,
+			Address:            l.Address,
+			Role:               roleToProto(l.Role),
+			OpenSessions:       l.OpenSessions,
+			HandshakesOk:       l.HandshakesOK,
+			HandshakeFailures:  l.HandshakeFailures,
+			MessagesIn:         l.MessagesIn,
+			MessagesOut:        l.MessagesOut,
+			BytesIn:            l.BytesIn,
+			BytesOut:           l.BytesOut,
+			SlowConsumerCloses: l.SlowConsumerCloses,
+		})
+	}
+	for _, c := range s.Certificates {
+		r.Certificates = append(r.Certificates, &adminv1.CertificateExpiry{
+			Subject:  c.Subject,
+			Serial:   c.Serial,
+			NotAfter: ts(c.NotAfter),
+		})
+	}
+	return r
+}
+
+func failureToProto(f Failure) *adminv1.HandshakeFailure {
+	return &adminv1.HandshakeFailure{
+		Time:                     ts(f.Time),
+		Listener:                 f.Listener,
+		RemoteAddress:            f.RemoteAddr,
+		ServerName:               f.ServerName,
+		Stage:                    f.Stage,
+		Reason:                   f.Reason,
+		Message:                  f.Message,
+		ClientCertificateSubject: f.ClientCertSubject,
+	}
+}

@@ -1,0 +1,146 @@
+package admin
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// scrapeTimeout bounds one Stats call of the collector.
+const scrapeTimeout = 5 * time.Second
+
+// OpsHandler serves the ops endpoints (conventionally on DefaultOpsAddr):
+//   - /metrics: Prometheus metrics read from stats at each scrape (the same snapshot as
+//     GetStats: one source of truth);
+//   - /healthz: 200 while the process serves HTTP;
+//   - /readyz: 200 when ready() is true (nil ready: always), else 503.
+func OpsHandler(stats Stats, ready func() bool) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(newCollector(stats))
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if ready != nil && !ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("not ready\n"))
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	return mux
+}
+
+// collector is a prometheus.Collector over Stats.
+type collector struct {
+	stats Stats
+
+	openSessions, handshakes, handshakeFailures *prometheus.Desc
+	messagesIn, messagesOut, bytesIn, bytesOut  *prometheus.Desc
+	slowCloses, certNotAfter, certGeneration    *prometheus.Desc
+	goroutines, heapAlloc, startTime, statsUp   *prometheus.Desc
+}
+
+var _ prometheus.Collector = (*collector)(nil)
+
+func newCollector(stats Stats) *collector {
+	l := []string{"listener", "role"}
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("wssgate_"+name, help, labels, nil)
+	}
+	return &collector{
+		stats:             stats,
+		openSessions:      d("open_sessions", "Sessions open now.", l...),
+		handshakes:        d("handshakes_total", "Completed TLS and WebSocket handshakes.", l...),
+		handshakeFailures: d("handshake_failures_total", "Failed handshakes by reason.", append(l, "reason")...),
+		messagesIn:        d("messages_in_total", "Frames received from peers.", l...),
+		messagesOut:       d("messages_out_total", "Frames written to peers.", l...),
+		bytesIn:           d("bytes_in_total", "Payload bytes received from peers.", l...),
+		bytesOut:          d("bytes_out_total", "Payload bytes written to peers.", l...),
+		slowCloses:        d("slow_consumer_closes_total", "Sessions closed because their outbound queue overflowed.", l...),
+		certNotAfter:      d("certificate_not_after_seconds", "End of validity of a served certificate, Unix seconds.", "subject", "serial"),
+		certGeneration:    d("certificate_generation", "Current certificate bundle generation."),
+		goroutines:        d("goroutines", "Goroutines of the gateway process."),
+		heapAlloc:         d("heap_alloc_bytes", "Bytes of allocated heap objects."),
+		startTime:         d("start_time_seconds", "Process start time, Unix seconds."),
+		statsUp:           d("stats_up", "1 when the stats snapshot was read; a failed read fails the whole scrape with its error."),
+	}
+}
+
+// Describe sends every descriptor.
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{
+		c.openSessions, c.handshakes, c.handshakeFailures, c.messagesIn, c.messagesOut,
+		c.bytesIn, c.bytesOut, c.slowCloses, c.certNotAfter, c.certGeneration,
+		c.goroutines, c.heapAlloc, c.startTime, c.statsUp,
+	} {
+		ch <- d
+	}
+}
+
+// Collect reads one snapshot and sends it as metrics.
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	st, err := c.stats.Stats(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.statsUp, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.statsUp, prometheus.GaugeValue, 1)
+	for _, l := range st.Listeners {
+		c.collectListener(ch, l)
+	}
+	for _, x := range st.Certificates {
+		ch <- prometheus.MustNewConstMetric(c.certNotAfter, prometheus.GaugeValue, float64(x.NotAfter.Unix()), x.Subject, x.Serial)
+	}
+	gauge := func(d *prometheus.Desc, v float64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v)
+	}
+	gauge(c.certGeneration, float64(st.CertificateGeneration))
+	gauge(c.goroutines, float64(st.Process.Goroutines))
+	gauge(c.heapAlloc, float64(st.Process.HeapAllocBytes))
+	if !st.Process.StartedAt.IsZero() {
+		gauge(c.startTime, float64(st.Process.StartedAt.UnixMilli())/1e3)
+	}
+}
+
+// collectListener sends one listener's metrics; every well-known failure reason is sent,
+// with 0 when absent, so that rates work from the first failure on.
+func (c *collector) collectListener(ch chan<- prometheus.Metric, l ListenerStats) {
+	name, role := l.Name, string(l.Role)
+	counter := func(d *prometheus.Desc, v uint64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), name, role)
+	}
+	ch <- prometheus.MustNewConstMetric(c.openSessions, prometheus.GaugeValue, float64(l.OpenSessions), name, role)
+	counter(c.handshakes, l.HandshakesOK)
+	counter(c.messagesIn, l.MessagesIn)
+	counter(c.messagesOut, l.MessagesOut)
+	counter(c.bytesIn, l.BytesIn)
+	counter(c.bytesOut, l.BytesOut)
+	counter(c.slowCloses, l.SlowConsumerCloses)
+	for _, r := range FailureReasons {
+		ch <- prometheus.MustNewConstMetric(c.handshakeFailures, prometheus.CounterValue, float64(l.HandshakeFailures[r]), name, role, r)
+	}
+	for r, n := range l.HandshakeFailures {
+		if !isWellKnownReason(r) {
+			ch <- prometheus.MustNewConstMetric(c.handshakeFailures, prometheus.CounterValue, float64(n), name, role, r)
+		}
+	}
+}
+
+func isWellKnownReason(r string) bool {
+	for _, x := range FailureReasons {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,241 @@
+package admin
+
+import (
+	"crypto/tls"
+	"strings"
+	"time"
+)
+
+// Role is what a listener serves: RoleApp or RoleDevice. The empty Role matches any role in
+// filters.
+type Role string
+
+// Listener roles.
+const (
+	RoleApp    Role = "app"
+	RoleDevice Role = "device"
+)
+
+// CertificateInfo describes one loaded certificate chain. CertificateInfoOf fills it from a
+// leaf; the caller adds the file names and the chain length.
+type CertificateInfo struct {
+	Subject           string
+	DNSNames          []string
+	IPAddresses       []string // text form
+	URIs              []string
+	Issuer            string
+	Serial            string // lowercase hex
+	NotBefore         time.Time
+	NotAfter          time.Time
+	SHA256Fingerprint string // lowercase hex of the leaf DER, no colons
+	KeyType           string // "ECDSA P-256", "RSA 2048", "Ed25519"
+	CertFile          string // "" when given as PEM bytes
+	KeyFile           string // "" when given as PEM bytes
+	ChainLength       int    // leaf included
+}
+
+// CertificateBundle describes the bundle currently served.
+type CertificateBundle struct {
+	Generation       uint64 // 1 for the first load
+	LoadedAt         time.Time
+	Certificates     []CertificateInfo // [0] is the default for clients without a matching SNI
+	ClientCASubjects []string
+	Warnings         []string
+}
+
+// ReloadRequest asks for a reload. Nil PEM fields mean "re-read the configured file".
+type ReloadRequest struct {
+	DryRun      bool   // validate and report, do not swap
+	CertPEM     []byte // replaces the default chain (leaf first); KeyPEM is then required
+	KeyPEM      []byte
+	ClientCAPEM []byte // replaces the client CA bundle
+}
+
+// ReloadResult reports a validated bundle.
+type ReloadResult struct {
+	Generation   uint64 // the new generation, or the current one after a dry run
+	Warnings     []string
+	Certificates []CertificateInfo
+}
+
+// SessionInfo describes one open WebSocket session.
+type SessionInfo struct {
+	ID              string
+	Listener        string
+	Role            Role
+	Identity        string
+	RemoteAddr      string
+	LocalAddr       string
+	ConnectedAt     time.Time
+	LastActivity    time.Time
+	TLSVersion      string // "TLS 1.3"; SetTLS fills the TLS fields
+	CipherSuite     string
+	ServerName      string // SNI
+	ALPN            string
+	PeerCertSubject string
+	PeerCertSHA256  string // lowercase hex
+	CertGeneration  uint64 // server bundle generation used in the handshake
+	Origin          string
+	UserAgent       string
+	Subscriptions   []string
+	MessagesIn      uint64
+	MessagesOut     uint64
+	BytesIn         uint64
+	BytesOut        uint64
+	QueueLen        int
+	Drops           uint64
+}
+
+// SetTLS fills the TLS fields of s (version, suite, SNI, ALPN, peer certificate) from cs.
+func (s *SessionInfo) SetTLS(cs *tls.ConnectionState) {
+	if cs == nil {
+		return
+	}
+	s.TLSVersion = tls.VersionName(cs.Version)
+	s.CipherSuite = tls.CipherSuiteName(cs.CipherSuite)
+	s.ServerName = cs.ServerName
+	s.ALPN = cs.NegotiatedProtocol
+	if len(cs.PeerCertificates) > 0 {
+		leaf := cs.PeerCertificates[0]
+		s.PeerCertSubject = leaf.Subject.String()
+		s.PeerCertSHA256 = fingerprint(leaf.Raw)
+	}
+}
+
+// SessionFilter selects sessions; empty fields match everything.
+type SessionFilter struct {
+	Listener         string
+	Role             Role
+	Identity         string
+	RemoteAddrPrefix string
+}
+
+// Match reports whether s passes f.
+func (f SessionFilter) Match(s SessionInfo) bool {
+	return (f.Listener == "" || s.Listener == f.Listener) &&
+		(f.Role == "" || s.Role == f.Role) &&
+		(f.Identity == "" || s.Identity == f.Identity) &&
+		strings.HasPrefix(s.RemoteAddr, f.RemoteAddrPrefix)
+}
+
+// EventType says what happened to a session.
+type EventType int
+
+// Session event types.
+const (
+	EventConnected EventType = iota + 1
+	EventDisconnected
+)
+
+// SessionEvent is one connect or disconnect.
+type SessionEvent struct {
+	Type      EventType
+	Time      time.Time
+	Session   SessionInfo
+	CloseCode int    // disconnects: the close code, 0 when the connection dropped
+	Reason    string // disconnects: e.g. "closed by admin", "slow consumer", "read: EOF"
+}
+
+// ReconnectRequest selects sessions to cycle after a certificate reload.
+type ReconnectRequest struct {
+	BelowGeneration uint64  // sessions with CertGeneration < this; 0: the current generation
+	Listener        string  // "" for every listener
+	RatePerSecond   float64 // 0: no limit
+}
+
+// Frame is one WebSocket message payload.
+type Frame struct {
+	Binary bool // binary frame, else text (UTF-8)
+	Data   []byte
+}
+
+// Message is one publication on a channel.
+type Message struct {
+	Channel string
+	Binary  bool // binary payload, else text (UTF-8)
+	Data    []byte
+	Time    time.Time // when the gateway received it; zero: now
+}
+
+// Well-known handshake failure reasons (ListenerStats.HandshakeFailures keys and
+// Failure.Reason). The collector always exports these, with 0 when absent.
+const (
+	ReasonTLS                  = "tls"
+	ReasonUnknownSNI           = "unknown_sni"
+	ReasonBadClientCertificate = "bad_client_certificate"
+	ReasonTimeout              = "timeout"
+	ReasonNotWebSocket         = "not_websocket"
+	ReasonBadPath              = "bad_path"
+	ReasonBadOrigin            = "bad_origin"
+	ReasonUnauthenticated      = "unauthenticated"
+	ReasonTooManyConnections   = "too_many_connections"
+	ReasonOther                = "other"
+)
+
+// FailureReasons lists the well-known reasons in a stable order.
+var FailureReasons = []string{
+	ReasonTLS, ReasonUnknownSNI, ReasonBadClientCertificate, ReasonTimeout, ReasonNotWebSocket,
+	ReasonBadPath, ReasonBadOrigin, ReasonUnauthenticated, ReasonTooManyConnections, ReasonOther,
+}
+
+// ListenerStats are the counters of one listener since start.
+type ListenerStats struct {
+	Name               string
+	Address            string
+	Role               Role
+	OpenSessions       uint64
+	HandshakesOK       uint64
+	HandshakeFailures  map[string]uint64 // by reason (Reason* constants)
+	MessagesIn         uint64
+	MessagesOut        uint64
+	BytesIn            uint64
+	BytesOut           uint64
+	SlowConsumerCloses uint64
+}
+
+// ProcessStats describe the process; CurrentProcess fills them.
+type ProcessStats struct {
+	StartedAt      time.Time
+	Goroutines     uint64
+	HeapAllocBytes uint64
+	Version        string
+}
+
+// CertificateExpiry is the expiry of one served certificate.
+type CertificateExpiry struct {
+	Subject  string
+	Serial   string // lowercase hex
+	NotAfter time.Time
+}
+
+// StatsSnapshot is one consistent reading of the counters.
+type StatsSnapshot struct {
+	Listeners             []ListenerStats
+	Process               ProcessStats
+	CertificateGeneration uint64
+	Certificates          []CertificateExpiry
+}
+
+// Failure is one failed handshake.
+type Failure struct {
+	Time              time.Time
+	Listener          string
+	RemoteAddr        string
+	ServerName        string // SNI, if the handshake got that far
+	Stage             string // "tls", "http", "upgrade" or "auth"
+	Reason            string // a Reason* constant
+	Message           string // one-line detail
+	ClientCertSubject string
+}
+
+// FailureFilter selects failures; zero fields match everything.
+type FailureFilter struct {
+	Listener string
+	Since    time.Time
+	Limit    int // 0: all that are kept
+}
+
+// Match reports whether x passes f's Listener and Since (Limit is applied by the caller).
+func (f FailureFilter) Match(x Failure) bool {
+	return (f.Listener == "" || x.Listener == f.Listener) && !x.Time.Before(f.Since)
+}
