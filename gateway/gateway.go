@@ -84,6 +84,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		Pairs:        pairs,
 		ClientCAFile: cfg.TLS.ClientCA,
 		RootCAFile:   cfg.TLS.RootCA,
+		CRLFiles:     cfg.TLS.CRLFiles,
 		Hostnames:    hostnames(cfg),
 		MinRemaining: cfg.TLS.MinRemaining,
 	})

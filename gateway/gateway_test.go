@@ -441,3 +441,61 @@ func TestShutdownSendsGoingAway(t *testing.T) {
 }
 
 var _ = json.Valid
+
+func TestDeviceMutualTLS(t *testing.T) {
+	var clientCA *certstest.CA
+	var revoked *certstest.Leaf
+	h := newHarness(t, func(c *config.Config, h *harness) {
+		c.Dev = false
+		clientCA = certstest.NewCA(t, "device CA")
+		c.TLS.ClientCA = clientCA.WriteCA(t, h.dir)
+		revoked = clientCA.Issue(t, certstest.LeafOptions{CN: "revoked-1", Client: true})
+		c.TLS.CRLFiles = []string{writeFile(t, h.dir, "devices.crl", clientCA.CRL(t, revoked.Cert))}
+		c.Device.ClientAuth = "require"
+	})
+	url := "wss://" + h.device + "/device"
+	tests := []struct {
+		name     string
+		cert     *certstest.Leaf
+		identity string // "" → refused
+		reason   string // failure reason recorded
+	}{
+		{"good certificate, CN identity", clientCA.Issue(t, certstest.LeafOptions{CN: "dev-1", Client: true}), "dev-1", ""},
+		{"URI SAN identity wins", clientCA.Issue(t, certstest.LeafOptions{CN: "x", URIs: []string{"urn:dev:d9"}, Client: true}), "urn:dev:d9", ""},
+		{"revoked", revoked, "", "revoked"},
+		{"expired", clientCA.Issue(t, certstest.LeafOptions{CN: "old", Client: true,
+			NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)}), "", "expired"},
+		{"wrong CA", certstest.NewCA(t, "rogue").Issue(t, certstest.LeafOptions{CN: "rogue", Client: true}), "", "unknown_ca"},
+		{"two URI SANs", clientCA.Issue(t, certstest.LeafOptions{CN: "two", URIs: []string{"urn:a", "urn:b"}, Client: true}), "", "unauthenticated"},
+		{"no certificate", nil, "", "no_certificate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var cert *tls.Certificate
+			if tt.cert != nil {
+				cert = &tt.cert.TLS
+			}
+			conn, err := h.tryDial(url, nil, cert)
+			if tt.identity != "" {
+				if err != nil {
+					t.Fatalf("dial: %v", err)
+				}
+				defer conn.Close()
+				waitFor(t, "device "+tt.identity, func() bool { _, ok := h.g.Registry().Device(tt.identity); return ok })
+				return
+			}
+			if err == nil {
+				_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+				_, _, err = wsutil.ReadServerData(conn) // TLS 1.3: the refusal comes with the first read
+				conn.Close()
+			}
+			if err == nil {
+				t.Fatal("connected, want refused")
+			}
+			waitFor(t, "failure recorded", func() bool {
+				r := h.g.device.Stats.Recent()
+				return len(r) > 0 && strings.Contains(r[0].Reason.String()+" "+r[0].Message, tt.reason)
+			})
+		})
+	}
+}

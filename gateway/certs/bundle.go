@@ -31,6 +31,8 @@ type Bundle struct {
 	tlsCert []tls.Certificate
 	// configs[i] is the inner config for the store's profile i.
 	configs []*tls.Config
+	// revoked holds the revoked serials of the CRLs, by issuer.
+	revoked revocations
 }
 
 // index builds the SNI maps and the certificate list of the inner configs.
@@ -83,6 +85,9 @@ func (b *Bundle) innerConfig(p Profile) *tls.Config {
 		}
 		// crypto/tls re-verifies the chains of a resumed session against
 		// ClientCAs, so a reload that drops a CA also refuses its tickets.
+		if len(b.revoked) > 0 {
+			c.VerifyConnection = b.verifyNotRevoked
+		}
 	}
 	return c
 }
@@ -127,11 +132,14 @@ func (b *Bundle) VerifyClientCert(chain []*x509.Certificate, now time.Time) erro
 	for _, c := range chain[1:] {
 		inter.AddCert(c)
 	}
-	_, err := chain[0].Verify(x509.VerifyOptions{
+	chains, err := chain[0].Verify(x509.VerifyOptions{
 		Roots:         roots,
 		Intermediates: inter,
 		CurrentTime:   now,
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return b.revoked.check(chains[0])
 }

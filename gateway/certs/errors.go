@@ -40,6 +40,10 @@ var (
 	ErrMissingIntermediate = errors.New("certs: missing intermediate certificate")
 	// ErrHostnameNotCovered: a configured hostname or IP is not in any SAN.
 	ErrHostnameNotCovered = errors.New("certs: hostname not covered")
+	// ErrRevoked: a client certificate is on a configured CRL.
+	ErrRevoked = errors.New("certs: client certificate revoked")
+	// ErrBadCRL: a CRL file does not parse or is not signed by a client CA.
+	ErrBadCRL = errors.New("certs: invalid CRL")
 	// ErrNoClientCA: the client-CA file holds no certificate.
 	ErrNoClientCA = errors.New("certs: no CA certificate in client CA bundle")
 	// ErrClientCANotCA: a certificate in the client-CA file is not a CA.

@@ -137,6 +137,7 @@ const (
 	RejectBadUsage      = "bad_usage"
 	RejectBadCert       = "bad_certificate"
 	RejectNoIdentity    = "no_identity"
+	RejectRevoked       = "revoked"
 	RejectOther         = "other"
 )
 
@@ -150,6 +151,8 @@ func ClientCertRejectReason(err error) string {
 	switch {
 	case err == nil:
 		return ""
+	case errors.Is(err, ErrRevoked):
+		return RejectRevoked
 	case errors.As(err, &unknown):
 		return RejectUnknownCA
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:

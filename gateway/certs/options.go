@@ -28,6 +28,11 @@ type Options struct {
 	// chain must verify to one of them (a missing intermediate is named as
 	// such). "": the chain is not verified.
 	RootCAFile string
+	// CRLFiles are certificate revocation lists (PEM or DER), each signed by
+	// one of the client CAs. A client certificate they revoke is refused in
+	// the handshake (VerifyConnection, resumed sessions included). They are
+	// re-read on every reload. nil: no revocation checks.
+	CRLFiles []string
 	// Hostnames are the public names and IPs of the listeners. Each must be
 	// covered by a SAN of some served certificate (an IP by the default
 	// certificate, since clients send no SNI for IPs). nil: no check.

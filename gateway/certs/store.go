@@ -142,6 +142,9 @@ func (s *Store) build(src Source, gen uint64) (*Bundle, error) {
 		v.checkClientCAs(label, cas)
 		b.ClientCAs, b.ClientCASubjects = poolOf(cas)
 	}
+	if b.revoked, err = loadCRLs(s.opts.CRLFiles, cas, v); err != nil {
+		return nil, err
+	}
 	b.Warnings = v.warnings
 	b.index()
 	return b.withProfiles(s.profiles), nil

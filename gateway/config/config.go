@@ -53,6 +53,9 @@ type TLS struct {
 	ClientCA string `yaml:"client_ca"`
 	// RootCA, if set, is a PEM bundle the served chains must verify to.
 	RootCA string `yaml:"root_ca"`
+	// CRLFiles are revocation lists (PEM or DER) signed by a client CA;
+	// revoked device certificates are refused. Re-read on every reload.
+	CRLFiles []string `yaml:"crl_files"`
 	// Hostnames are the public names (or IPs) clients use; each must be
 	// covered by a certificate SAN. Default: app.public_host and
 	// device.public_host when set.
@@ -214,6 +217,9 @@ func (c *Config) resolvePaths(dir string) {
 	}
 	abs(&c.TLS.ClientCA)
 	abs(&c.TLS.RootCA)
+	for i := range c.TLS.CRLFiles {
+		abs(&c.TLS.CRLFiles[i])
+	}
 	abs(&c.Admin.ClientCA)
 	abs(&c.App.StaticDir)
 	abs(&c.StateDir)

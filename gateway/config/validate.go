@@ -66,6 +66,9 @@ func (c *Config) Validate() error {
 	if !slices.Contains([]string{"none", "optional", "require"}, c.Device.ClientAuth) {
 		bad("device.client_auth", "want none, optional or require, got %q", c.Device.ClientAuth)
 	}
+	if len(c.TLS.CRLFiles) > 0 && c.TLS.ClientCA == "" {
+		bad("tls.crl_files", "need tls.client_ca: a CRL is checked against the client CAs")
+	}
 	if c.Device.ClientAuth != "none" && c.TLS.ClientCA == "" {
 		bad("tls.client_ca", "required when device.client_auth is %q", c.Device.ClientAuth)
 	}
