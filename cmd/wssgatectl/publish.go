@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
+)
+
+// runPublish publishes one message on a channel and reports how many sessions it reached.
+func (c *cli) runPublish(ctx context.Context, args []string) error {
+	fs := c.newFlags()
+	p := addPayloadFlags(fs)
+	pos, err := c.parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	if msg := p.check(); msg != "" {
+		return c.usageErrorf("%s", msg)
+	}
+	text, data, isBinary, err := p.read(c.stdin)
+	if err != nil {
+		return err
+	}
+	req := &adminv1.PublishRequest{Channel: pos[0]}
+	if isBinary {
+		req.Payload = &adminv1.PublishRequest_Binary{Binary: data}
+	} else {
+		req.Payload = &adminv1.PublishRequest_Text{Text: text}
+	}
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	resp, err := cl.Publish(ctx, req)
+	if err != nil {
+		return err
+	}
+	if c.g.json {
+		return c.printJSON(resp)
+	}
+	_, err = fmt.Fprintf(c.stdout, "published to %s: reached %d sessions\n", pos[0], resp.GetReached())
+	return err
+}
