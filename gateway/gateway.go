@@ -58,7 +58,8 @@ type Gateway struct {
 
 	started      time.Time
 	draining     atomic.Bool
-	wg           sync.WaitGroup // listener Serve goroutines
+	wg           sync.WaitGroup // listener Serve goroutines and the file watcher
+	stopWatch    context.CancelFunc
 	shutdownOnce sync.Once
 	shutdownErr  error
 }
@@ -191,7 +192,30 @@ func (g *Gateway) Start(ctx context.Context) error {
 	g.started = time.Now()
 	g.serve("app", g.app.Serve)
 	g.serve("device", g.device.Serve)
+	if g.cfg.TLS.Watching() {
+		wctx, cancel := context.WithCancel(context.Background())
+		g.stopWatch = cancel
+		g.serve("certificate watch", func() error {
+			return certs.WatchFiles(wctx, g.watchedFiles(), g.cfg.TLS.WatchDebounce, g.log, func() {
+				_, _ = g.Reload("file") // logged; the old bundle stays on error
+			})
+		})
+	}
 	return nil
+}
+
+// watchedFiles are every file the certificate bundle is read from.
+func (g *Gateway) watchedFiles() []string {
+	var fs []string
+	for _, p := range g.cfg.TLS.Certificates {
+		fs = append(fs, p.Cert, p.Key)
+	}
+	for _, f := range append([]string{g.cfg.TLS.ClientCA, g.cfg.TLS.RootCA}, g.cfg.TLS.CRLFiles...) {
+		if f != "" {
+			fs = append(fs, f)
+		}
+	}
+	return fs
 }
 
 func publicPort(configured int, a net.Addr) int {
@@ -224,6 +248,9 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 func (g *Gateway) shutdown(ctx context.Context) error {
 	g.draining.Store(true)
 	errs := []error{g.app.Close(ctx), g.device.Close()}
+	if g.stopWatch != nil {
+		g.stopWatch()
+	}
 	n := g.registry.CloseAll(ws.StatusGoingAway, "server shutting down")
 	g.log.Info("shutting down", "sessions", n)
 	if err := g.registry.WaitEmpty(ctx); err != nil {

@@ -62,7 +62,18 @@ type TLS struct {
 	Hostnames []string `yaml:"hostnames"`
 	// MinRemaining warns when a certificate expires sooner. Default 720h.
 	MinRemaining time.Duration `yaml:"min_remaining"`
+	// Watch reloads when a certificate, key, CA or CRL file changes on disk
+	// (in place, renamed into place, or a Kubernetes secret's symlink
+	// swap). Default true.
+	Watch *bool `yaml:"watch"`
+	// WatchDebounce waits this long after the last change before
+	// reloading, so that a cert and its key written one after the other
+	// load together. Default 1s.
+	WatchDebounce time.Duration `yaml:"watch_debounce"`
 }
+
+// Watching reports whether file watching is on.
+func (t TLS) Watching() bool { return t.Watch == nil || *t.Watch }
 
 // CertPair is one certificate chain and its key, both PEM files.
 type CertPair struct {

@@ -25,6 +25,7 @@ const (
 	DefaultShutdownGrace    = 10 * time.Second
 	DefaultMaxRequestBytes  = 8 << 10
 	DefaultMinRemaining     = 30 * 24 * time.Hour
+	DefaultWatchDebounce    = time.Second
 )
 
 // Default allow-lists for app clients.
@@ -56,6 +57,9 @@ func (c *Config) ApplyDefaults() {
 	}
 	if c.TLS.MinRemaining == 0 {
 		c.TLS.MinRemaining = DefaultMinRemaining
+	}
+	if c.TLS.WatchDebounce == 0 {
+		c.TLS.WatchDebounce = DefaultWatchDebounce
 	}
 	setStr(&c.App.Address, DefaultAppAddress)
 	setStr(&c.App.WSPath, DefaultWSPath)
