@@ -107,7 +107,7 @@ func TestCertificateFileWatch(t *testing.T) {
 		before := h.g.Certs().Current()
 		other := h.leaf()
 		must(t, os.WriteFile(filepath.Join(dir, "tls.key"), other.KeyPEM, 0o600)) // key of another certificate
-		time.Sleep(500 * time.Millisecond)                                         // debounce + reload attempt
+		time.Sleep(500 * time.Millisecond)                                        // debounce + reload attempt
 		if got := h.servedSerial(h.device); got.Cmp(before.Certs[0].Leaf.SerialNumber) != 0 {
 			t.Fatalf("serving serial %v after a bad key, want the old %v", got, before.Certs[0].Leaf.SerialNumber)
 		}
