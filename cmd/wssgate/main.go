@@ -1,6 +1,7 @@
 // Command wssgate is the WebSocket-over-TLS gateway daemon.
 //
 //	wssgate serve [--config FILE] [--log-format text|json] [--log-level LEVEL]
+//	wssgate check [--config FILE]
 //	wssgate devcert [--dir DIR]
 //	wssgate version
 //
@@ -37,6 +38,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		err = runServe(ctx, args[1:], stderr)
+	case "check":
+		err = runCheck(args[1:], stdout)
 	case "devcert":
 		err = runDevcert(args[1:], stdout)
 	case "version":
@@ -53,6 +56,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
 		return 2
+	case errors.Is(err, errCheckFailed):
+		return 1
 	}
 	fmt.Fprintf(stderr, "wssgate: %v\n", err)
 	return 1
@@ -63,6 +68,7 @@ func usage(w io.Writer) {
 
 commands:
   serve     run the gateway (no --config: development mode with a generated certificate)
+  check     validate the configuration and certificates, handshake with running listeners
   devcert   create or show the development CA and certificate
   version   print the version
 `)

@@ -287,3 +287,41 @@ func TestCommandLine(t *testing.T) {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	ca := certstest.NewCA(t, "test CA")
+	caFile := ca.WriteCA(t, dir)
+	leaf := ca.Issue(t, certstest.LeafOptions{CN: "localhost", DNS: []string{"localhost"}})
+	leaf.Write(t, dir, "server")
+	base := "tls:\n  certificates: [{cert: server.pem, key: server-key.pem}]\n  root_ca: " + caFile + "\n"
+	t.Run("hostname not covered", func(t *testing.T) {
+		cfg := writeConfig(t, dir, base+"  hostnames: [socket.example]\n")
+		var out strings.Builder
+		status := run(context.Background(), []string{"check", "--config", cfg}, &out, &out)
+		want := `"socket.example" is not in the certificate's SANs [DNS:localhost]`
+		if status != 1 || !strings.Contains(out.String(), "ERROR") || !strings.Contains(out.String(), want) {
+			t.Fatalf("got status %d:\n%s\nwant 1 and an ERROR line containing %s", status, out.String(), want)
+		}
+	})
+	t.Run("live listeners", func(t *testing.T) {
+		// Fixed ports are needed to find the listeners: take two free ones.
+		app, dev := freePort(t), freePort(t)
+		cfg := writeConfig(t, dir, base+"  hostnames: [localhost]\napp: {address: '"+app+"'}\ndevice: {address: '"+dev+"'}\nadmin: {address: 'off'}\nops: {address: 'off'}\n")
+		start(t, binary(t), nil, "--config", cfg)
+		var out strings.Builder
+		status := run(context.Background(), []string{"check", "--config", cfg}, &out, &out)
+		if status != 0 || strings.Count(out.String(), "certificate verified") != 2 || !strings.Contains(out.String(), "wss://localhost:") {
+			t.Fatalf("got status %d:\n%s\nwant 0 with two verified live handshakes", status, out.String())
+		}
+	})
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wssgate/wssgate/gateway/certs"
+	"github.com/wssgate/wssgate/gateway/config"
+)
+
+// errCheckFailed makes `wssgate check` exit 1 after it printed its findings.
+var errCheckFailed = errors.New("check found errors")
+
+// runCheck validates the configuration and certificates offline, then
+// handshakes with each listener that is up, and prints one line per
+// finding: OK, INFO, WARN or ERROR. Any ERROR makes it exit non-zero.
+func runCheck(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file (YAML); none: the development setup")
+	timeout := fs.Duration("timeout", 3*time.Second, "limit for each live handshake")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	c := &checker{w: stdout}
+	cfg := config.Dev()
+	if *cfgPath != "" {
+		var err error
+		if cfg, err = config.Load(*cfgPath); err != nil {
+			c.say("ERROR", "config %s: %v", *cfgPath, oneLine(err))
+			return errCheckFailed
+		}
+		c.say("OK", "config %s is valid", *cfgPath)
+	}
+	var roots *x509.CertPool
+	if len(cfg.TLS.Certificates) == 0 { // development certificate
+		dev := certs.DevFiles{CAFile: cfg.StateDir + "/dev-ca.pem", CertFile: cfg.StateDir + "/dev-cert.pem", KeyFile: cfg.StateDir + "/dev-key.pem"}
+		if _, err := os.Stat(dev.CertFile); err != nil {
+			c.say("ERROR", "no certificate configured and no development certificate in %s: run `wssgate serve` or `wssgate devcert` once", cfg.StateDir)
+			return errCheckFailed
+		}
+		cfg.TLS.Certificates = []config.CertPair{{Cert: dev.CertFile, Key: dev.KeyFile}}
+		if cfg.TLS.Hostnames == nil {
+			cfg.TLS.Hostnames = []string{"localhost", "127.0.0.1", "::1"}
+		}
+		roots, _, _ = certs.LoadCAPool(dev.CAFile)
+		c.say("INFO", "development certificate %s (trust %s)", dev.CertFile, dev.CAFile)
+	}
+	if cfg.TLS.RootCA != "" {
+		roots, _, _ = certs.LoadCAPool(cfg.TLS.RootCA)
+	}
+	hosts := cfg.TLS.Hostnames
+	for _, h := range []string{cfg.App.PublicHost, cfg.Device.PublicHost} {
+		if h != "" && len(cfg.TLS.Hostnames) == 0 {
+			hosts = append(hosts, h)
+		}
+	}
+	var pairs []certs.Pair
+	for _, p := range cfg.TLS.Certificates {
+		pairs = append(pairs, certs.Pair{CertFile: p.Cert, KeyFile: p.Key})
+	}
+	store, err := certs.NewStore(certs.Options{
+		Pairs: pairs, ClientCAFile: cfg.TLS.ClientCA, RootCAFile: cfg.TLS.RootCA,
+		CRLFiles: cfg.TLS.CRLFiles, Hostnames: hosts, MinRemaining: cfg.TLS.MinRemaining,
+	})
+	if err != nil {
+		c.say("ERROR", "%s", oneLine(err))
+		return errCheckFailed
+	}
+	b := store.Current()
+	for _, crt := range b.Certs {
+		c.say("OK", "certificate %s: %s, SANs %s, %s, expires %s (in %s), sha256 %s",
+			crt.CertFile, crt.Leaf.Subject, sans(crt.Leaf), crt.KeyType,
+			crt.Leaf.NotAfter.UTC().Format(time.DateOnly), days(time.Until(crt.Leaf.NotAfter)), crt.FingerprintHex())
+	}
+	for _, h := range hosts {
+		c.say("OK", "hostname %q is covered by the certificate's SANs", h)
+	}
+	if len(hosts) == 0 {
+		c.say("WARN", "no hostnames configured (tls.hostnames or app/device public_host): SAN coverage not checked")
+	}
+	for _, w := range b.Warnings {
+		c.say("WARN", "%s", w)
+	}
+	if len(b.ClientCASubjects) > 0 {
+		c.say("OK", "client CAs: %s", strings.Join(b.ClientCASubjects, "; "))
+	}
+
+	// Live: what a client sees on each listener that is up.
+	name := "localhost"
+	if len(hosts) > 0 {
+		name = strings.Trim(hosts[0], "[]")
+	}
+	for _, l := range []struct{ role, addr, path string }{
+		{"app", cfg.App.Address, cfg.App.WSPath}, {"device", cfg.Device.Address, cfg.Device.Path},
+	} {
+		c.live(l.role, dialAddr(l.addr), name, roots, b.Certs[0].Fingerprint, *timeout)
+	}
+	app, dev := port(cfg.App.Address, cfg.App.PublicPort), port(cfg.Device.Address, cfg.Device.PublicPort)
+	c.say("INFO", "a page served from https://%s/ opens wss://%s%s; devices connect to wss://%s%s (never ws:// from an https:// page)",
+		net.JoinHostPort(name, app), net.JoinHostPort(name, app), cfg.App.WSPath, net.JoinHostPort(name, dev), cfg.Device.Path)
+	if c.errors > 0 {
+		return errCheckFailed
+	}
+	return nil
+}
+
+type checker struct {
+	w      io.Writer
+	errors int
+}
+
+func (c *checker) say(level, format string, args ...any) {
+	if level == "ERROR" {
+		c.errors++
+	}
+	fmt.Fprintf(c.w, "%-5s %s\n", level, fmt.Sprintf(format, args...))
+}
+
+// live handshakes with a running listener as a client that asks for name.
+func (c *checker) live(role, addr, name string, roots *x509.CertPool, want [32]byte, timeout time.Duration) {
+	d := &net.Dialer{Timeout: timeout}
+	conn, err := tls.DialWithDialer(d, "tcp", addr, &tls.Config{ServerName: name, RootCAs: roots})
+	var uae x509.UnknownAuthorityError
+	switch {
+	case errors.As(err, &uae):
+		c.say("WARN", "%s listener %s: chain not verified: signed by an authority this machine does not trust (set tls.root_ca to check it)", role, addr)
+		return
+	case err != nil && isRefused(err):
+		c.say("INFO", "%s listener %s: not running, live handshake skipped", role, addr)
+		return
+	case err != nil:
+		c.say("ERROR", "%s listener %s: handshake as %q failed: %v", role, addr, name, err)
+		return
+	}
+	defer conn.Close()
+	cs := conn.ConnectionState()
+	got := sha256.Sum256(cs.PeerCertificates[0].Raw)
+	if got != want {
+		c.say("WARN", "%s listener %s serves sha256 %s, not the certificate on disk: reload it (SIGHUP or `wssgatectl certs reload`)",
+			role, addr, hex.EncodeToString(got[:]))
+		return
+	}
+	c.say("OK", "%s listener %s: %s %s as %q, certificate verified", role, addr,
+		tls.VersionName(cs.Version), tls.CipherSuiteName(cs.CipherSuite), name)
+}
+
+func isRefused(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// dialAddr turns a listen address into one to dial on this machine.
+func dialAddr(listen string) string {
+	host, p, _ := net.SplitHostPort(listen)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, p)
+}
+
+func port(listen string, public int) string {
+	if public != 0 {
+		return strconv.Itoa(public)
+	}
+	_, p, _ := net.SplitHostPort(listen)
+	return p
+}
+
+func sans(c *x509.Certificate) string {
+	var s []string
+	for _, d := range c.DNSNames {
+		s = append(s, "DNS:"+d)
+	}
+	for _, ip := range c.IPAddresses {
+		s = append(s, "IP:"+ip.String())
+	}
+	for _, u := range c.URIs {
+		s = append(s, "URI:"+u.String())
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+func days(d time.Duration) string { return fmt.Sprintf("%d days", int(d.Hours()/24)) }
+
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
