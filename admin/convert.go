@@ -148,7 +148,12 @@ func statsToProto(s StatsSnapshot, now time.Time) *adminv1.GetStatsResponse {
 			BytesIn:            l.BytesIn,
 			BytesOut:           l.BytesOut,
 			SlowConsumerCloses: l.SlowConsumerCloses,
+
+			ClientCertificateRejections: l.ClientCertRejections,
 		})
+	}
+	for _, x := range s.Reloads {
+		r.Reloads = append(r.Reloads, &adminv1.CertificateReloads{Trigger: x.Trigger, Ok: x.OK, Failed: x.Failed})
 	}
 	for _, c := range s.Certificates {
 		r.Certificates = append(r.Certificates, &adminv1.CertificateExpiry{

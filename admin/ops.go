@@ -46,6 +46,7 @@ type collector struct {
 	messagesIn, messagesOut, bytesIn, bytesOut  *prometheus.Desc
 	slowCloses, certNotAfter, certGeneration    *prometheus.Desc
 	goroutines, heapAlloc, startTime, statsUp   *prometheus.Desc
+	reloads, clientCertRejections               *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*collector)(nil)
@@ -56,21 +57,23 @@ func newCollector(stats Stats) *collector {
 		return prometheus.NewDesc("wssgate_"+name, help, labels, nil)
 	}
 	return &collector{
-		stats:             stats,
-		openSessions:      d("open_sessions", "Sessions open now.", l...),
-		handshakes:        d("handshakes_total", "Completed TLS and WebSocket handshakes.", l...),
-		handshakeFailures: d("handshake_failures_total", "Failed handshakes by reason.", append(l, "reason")...),
-		messagesIn:        d("messages_in_total", "Frames received from peers.", l...),
-		messagesOut:       d("messages_out_total", "Frames written to peers.", l...),
-		bytesIn:           d("bytes_in_total", "Payload bytes received from peers.", l...),
-		bytesOut:          d("bytes_out_total", "Payload bytes written to peers.", l...),
-		slowCloses:        d("slow_consumer_closes_total", "Sessions closed because their outbound queue overflowed.", l...),
-		certNotAfter:      d("certificate_not_after_seconds", "End of validity of a served certificate, Unix seconds.", "subject", "serial"),
-		certGeneration:    d("certificate_generation", "Current certificate bundle generation."),
-		goroutines:        d("goroutines", "Goroutines of the gateway process."),
-		heapAlloc:         d("heap_alloc_bytes", "Bytes of allocated heap objects."),
-		startTime:         d("start_time_seconds", "Process start time, Unix seconds."),
-		statsUp:           d("stats_up", "1 when the stats snapshot was read; a failed read fails the whole scrape with its error."),
+		stats:                stats,
+		openSessions:         d("open_sessions", "Sessions open now.", l...),
+		handshakes:           d("handshakes_total", "Completed TLS and WebSocket handshakes.", l...),
+		handshakeFailures:    d("handshake_failures_total", "Failed handshakes by reason.", append(l, "reason")...),
+		messagesIn:           d("messages_in_total", "Frames received from peers.", l...),
+		messagesOut:          d("messages_out_total", "Frames written to peers.", l...),
+		bytesIn:              d("bytes_in_total", "Payload bytes received from peers.", l...),
+		bytesOut:             d("bytes_out_total", "Payload bytes written to peers.", l...),
+		slowCloses:           d("slow_consumer_closes_total", "Sessions closed because their outbound queue overflowed.", l...),
+		certNotAfter:         d("certificate_not_after_seconds", "End of validity of a served certificate, Unix seconds.", "subject", "serial"),
+		certGeneration:       d("certificate_generation", "Current certificate bundle generation."),
+		goroutines:           d("goroutines", "Goroutines of the gateway process."),
+		heapAlloc:            d("heap_alloc_bytes", "Bytes of allocated heap objects."),
+		startTime:            d("start_time_seconds", "Process start time, Unix seconds."),
+		reloads:              d("certificate_reloads_total", "Certificate reload attempts by trigger (admin, sighup, file) and result (ok, failed).", "trigger", "result"),
+		clientCertRejections: d("client_certificate_rejections_total", "Refused client certificates by reason.", append(l, "reason")...),
+		statsUp:              d("stats_up", "1 when the stats snapshot was read; a failed read fails the whole scrape with its error."),
 	}
 }
 
@@ -79,7 +82,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.openSessions, c.handshakes, c.handshakeFailures, c.messagesIn, c.messagesOut,
 		c.bytesIn, c.bytesOut, c.slowCloses, c.certNotAfter, c.certGeneration,
-		c.goroutines, c.heapAlloc, c.startTime, c.statsUp,
+		c.goroutines, c.heapAlloc, c.startTime, c.statsUp, c.reloads, c.clientCertRejections,
 	} {
 		ch <- d
 	}
@@ -103,6 +106,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge := func(d *prometheus.Desc, v float64) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v)
+	}
+	for _, r := range st.Reloads {
+		ch <- prometheus.MustNewConstMetric(c.reloads, prometheus.CounterValue, float64(r.OK), r.Trigger, "ok")
+		ch <- prometheus.MustNewConstMetric(c.reloads, prometheus.CounterValue, float64(r.Failed), r.Trigger, "failed")
 	}
 	gauge(c.certGeneration, float64(st.CertificateGeneration))
 	gauge(c.goroutines, float64(st.Process.Goroutines))
@@ -133,6 +140,9 @@ func (c *collector) collectListener(ch chan<- prometheus.Metric, l ListenerStats
 		if !isWellKnownReason(r) {
 			ch <- prometheus.MustNewConstMetric(c.handshakeFailures, prometheus.CounterValue, float64(n), name, role, r)
 		}
+	}
+	for r, n := range l.ClientCertRejections {
+		ch <- prometheus.MustNewConstMetric(c.clientCertRejections, prometheus.CounterValue, float64(n), name, role, r)
 	}
 }
 

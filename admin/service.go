@@ -67,12 +67,18 @@ func (v *service) ReloadCertificates(ctx context.Context, req *adminv1.ReloadCer
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &adminv1.ReloadCertificatesResponse{
+	resp := &adminv1.ReloadCertificatesResponse{
 		Generation:   r.Generation,
 		Warnings:     r.Warnings,
 		DryRun:       req.GetDryRun(),
 		Certificates: certsToProto(r.Certificates, r.Generation, v.s.now()),
-	}, nil
+	}
+	for _, x := range r.Refused {
+		resp.RefusedSessions = append(resp.RefusedSessions, &adminv1.SessionImpact{
+			SessionId: x.SessionID, Identity: x.Identity, PeerCertificateSubject: x.PeerCertSubject, Reason: x.Reason,
+		})
+	}
+	return resp, nil
 }
 
 func (v *service) ListSessions(ctx context.Context, req *adminv1.ListSessionsRequest) (*adminv1.ListSessionsResponse, error) {

@@ -56,6 +56,16 @@ type ReloadResult struct {
 	Generation   uint64 // the new generation, or the current one after a dry run
 	Warnings     []string
 	Certificates []CertificateInfo
+	// Refused are live device sessions the new bundle's client CAs or CRLs would refuse.
+	Refused []SessionImpact
+}
+
+// SessionImpact is a live session that a new bundle would refuse, and why.
+type SessionImpact struct {
+	SessionID       string
+	Identity        string
+	PeerCertSubject string
+	Reason          string
 }
 
 // SessionInfo describes one open WebSocket session.
@@ -191,6 +201,15 @@ type ListenerStats struct {
 	BytesIn            uint64
 	BytesOut           uint64
 	SlowConsumerCloses uint64
+	// ClientCertRejections counts refused client certificates by reason ("unknown_ca",
+	// "expired", "revoked", ...).
+	ClientCertRejections map[string]uint64
+}
+
+// ReloadStats count certificate reloads of one trigger ("admin", "sighup", "file").
+type ReloadStats struct {
+	Trigger    string
+	OK, Failed uint64
 }
 
 // ProcessStats describe the process; CurrentProcess fills them.
@@ -214,6 +233,7 @@ type StatsSnapshot struct {
 	Process               ProcessStats
 	CertificateGeneration uint64
 	Certificates          []CertificateExpiry
+	Reloads               []ReloadStats
 }
 
 // Failure is one failed handshake.

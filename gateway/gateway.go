@@ -60,6 +60,7 @@ type Gateway struct {
 	draining     atomic.Bool
 	wg           sync.WaitGroup // listener Serve goroutines and the file watcher
 	stopWatch    context.CancelFunc
+	reloads      map[string]*reloadCounts // by trigger; the map is fixed at New
 	shutdownOnce sync.Once
 	shutdownErr  error
 }
@@ -68,7 +69,11 @@ type Gateway struct {
 // without certificates it makes (or reuses) a development CA and leaf in
 // cfg.StateDir and records them in cfg.TLS.
 func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
-	g := &Gateway{cfg: cfg, log: log, registry: session.NewRegistry(), tokens: map[string]string{}}
+	g := &Gateway{cfg: cfg, log: log, registry: session.NewRegistry(), tokens: map[string]string{},
+		reloads: map[string]*reloadCounts{}}
+	for _, t := range ReloadTriggers {
+		g.reloads[t] = &reloadCounts{}
+	}
 	order, err := certs.ParseIdentityOrder(cfg.Device.Identity)
 	if err != nil {
 		return nil, fmt.Errorf("device.identity: %w", err)
@@ -285,6 +290,21 @@ func (g *Gateway) DeviceAddr() net.Addr { return g.device.Addr() }
 // Started returns when Start bound the listeners.
 func (g *Gateway) Started() time.Time { return g.started }
 
+// ReloadTriggers name what can ask for a certificate reload.
+var ReloadTriggers = []string{"admin", "sighup", "file"}
+
+type reloadCounts struct{ ok, failed atomic.Uint64 }
+
+// ReloadCounts returns how many reloads each trigger made, and how many
+// were refused.
+func (g *Gateway) ReloadCounts() map[string][2]uint64 {
+	m := make(map[string][2]uint64, len(g.reloads))
+	for t, c := range g.reloads {
+		m[t] = [2]uint64{c.ok.Load(), c.failed.Load()}
+	}
+	return m
+}
+
 // Reload re-reads the certificate files, validates and swaps them; on
 // failure the old bundle keeps serving and the error says why. trigger
 // names what asked (sighup, admin, file) for the log.
@@ -296,6 +316,13 @@ func (g *Gateway) Reload(trigger string) (*certs.Bundle, error) {
 // validates and reports without swapping.
 func (g *Gateway) ReloadFrom(src certs.Source, dryRun bool, trigger string) (*certs.Bundle, error) {
 	b, err := g.certs.ReloadFrom(src, dryRun)
+	if c := g.reloads[trigger]; c != nil && !dryRun {
+		if err != nil {
+			c.failed.Add(1)
+		} else {
+			c.ok.Add(1)
+		}
+	}
 	if err != nil {
 		g.log.Error("certificate reload refused; still serving the previous certificate",
 			"trigger", trigger, "dry_run", dryRun, "generation", g.certs.Current().Generation, "err", err)

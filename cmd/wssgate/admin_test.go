@@ -254,3 +254,49 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestAdminDryRunImpact: a dry run with a new client-CA bundle names the
+// live device sessions it would orphan, and swaps nothing.
+func TestAdminDryRunImpact(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	ca, deviceCA := certstest.NewCA(t, "test CA"), certstest.NewCA(t, "device CA")
+	ca.Issue(t, certstest.LeafOptions{CN: "localhost", DNS: []string{"localhost"}}).Write(t, dir, "server")
+	caFile := deviceCA.WriteCA(t, dir)
+	cfg := writeConfig(t, dir, "tls:\n  certificates: [{cert: server.pem, key: server-key.pem}]\n  client_ca: "+caFile+"\n"+
+		"app: {address: '127.0.0.1:0'}\ndevice: {address: '127.0.0.1:0', client_auth: require}\nadmin: {address: '127.0.0.1:0'}\nops: {address: 'off'}\n")
+	d := start(t, bin, nil, "--config", cfg)
+	devCert := deviceCA.Issue(t, certstest.LeafOptions{CN: "meter-7", Client: true})
+	tc := &tls.Config{RootCAs: ca.Pool, ServerName: "localhost", Certificates: []tls.Certificate{devCert.TLS}}
+	conn, _, _, err := ws.Dialer{TLSConfig: tc, Timeout: 5 * time.Second}.Dial(context.Background(), "wss://"+d.dev+"/device")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+
+	cc, err := grpc.NewClient(d.admin, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	c := adminv1.NewAdminServiceClient(cc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	waitUntil(t, "device session", func() bool {
+		l, err := c.ListSessions(ctx, &adminv1.ListSessionsRequest{Identity: "meter-7"})
+		return err == nil && len(l.Sessions) == 1
+	})
+	other := certstest.NewCA(t, "replacement device CA")
+	r, err := c.ReloadCertificates(ctx, &adminv1.ReloadCertificatesRequest{DryRun: true, ClientCaPem: other.CertPEM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.DryRun || r.Generation != 1 || len(r.RefusedSessions) != 1 || r.RefusedSessions[0].Identity != "meter-7" ||
+		!strings.HasPrefix(r.RefusedSessions[0].Reason, "unknown_ca") {
+		t.Fatalf("dry run: got %v, want meter-7 refused for unknown_ca at generation 1", r)
+	}
+	st, err := c.GetStats(ctx, &adminv1.GetStatsRequest{})
+	if err != nil || st.CertificateGeneration != 1 {
+		t.Fatalf("after dry run: %v %v, want generation 1", st, err)
+	}
+}

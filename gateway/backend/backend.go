@@ -81,7 +81,25 @@ func (b *Backend) ReloadCertificates(_ context.Context, r admin.ReloadRequest) (
 	if r.DryRun {
 		gen = b.g.Certs().Current().Generation
 	}
-	return admin.ReloadResult{Generation: gen, Warnings: bn.Warnings, Certificates: certInfos(bn)}, nil
+	return admin.ReloadResult{Generation: gen, Warnings: bn.Warnings, Certificates: certInfos(bn), Refused: b.refused(bn)}, nil
+}
+
+// refused lists the live sessions with a client certificate that bn's
+// client CAs and CRLs would not accept: they stay up, but could not
+// connect again.
+func (b *Backend) refused(bn *certs.Bundle) []admin.SessionImpact {
+	var out []admin.SessionImpact
+	now := time.Now()
+	for _, s := range b.g.Registry().List(func(s *session.Session) bool { return s.Info().PeerChain != nil }) {
+		info := s.Info()
+		if err := bn.VerifyClientCert(info.PeerChain, now); err != nil {
+			out = append(out, admin.SessionImpact{
+				SessionID: info.ID, Identity: info.Identity, PeerCertSubject: info.PeerSubject,
+				Reason: certs.ClientCertRejectReason(err) + ": " + err.Error(),
+			})
+		}
+	}
+	return out
 }
 
 // ListSessions returns the sessions f selects.
@@ -293,6 +311,8 @@ func (b *Backend) Stats(context.Context) (admin.StatsSnapshot, error) {
 			BytesIn:            l.Sessions.BytesIn.Load(),
 			BytesOut:           l.Sessions.BytesOut.Load(),
 			SlowConsumerCloses: l.Sessions.SlowCloses.Load(),
+
+			ClientCertRejections: l.CertRejects(),
 		}
 		for _, r := range listener.Reasons() {
 			if n := l.Failures(r); n > 0 {
@@ -300,6 +320,10 @@ func (b *Backend) Stats(context.Context) (admin.StatsSnapshot, error) {
 			}
 		}
 		snap.Listeners = append(snap.Listeners, ls)
+	}
+	counts := b.g.ReloadCounts()
+	for _, t := range gateway.ReloadTriggers {
+		snap.Reloads = append(snap.Reloads, admin.ReloadStats{Trigger: t, OK: counts[t][0], Failed: counts[t][1]})
 	}
 	cur := b.g.Certs().Current()
 	snap.CertificateGeneration = cur.Generation

@@ -248,8 +248,9 @@ func (d *Device) tlsFailed(conn *tls.Conn, remote string, err error) {
 	case isTimeout(err):
 		f.Reason, f.Message = Timeout, fmt.Sprintf("TLS handshake not done within %s", d.HandshakeTimeout)
 	case isClientCertError(err):
-		f.Reason = BadClientCertificate
-		f.Message = certs.ClientCertRejectReason(err) + ": " + err.Error()
+		why := certs.ClientCertRejectReason(err)
+		d.Stats.RejectCert(why)
+		f.Reason, f.Message = BadClientCertificate, why+": "+err.Error()
 	}
 	cs := conn.ConnectionState()
 	f.SNI = cs.ServerName
@@ -274,6 +275,9 @@ func (d *Device) upgradeFailed(conn *tls.Conn, lr *limitedReader, remote string,
 		f.Reason, f.Message = Timeout, fmt.Sprintf("upgrade request not received within %s", d.HandshakeTimeout)
 	case reject != nil:
 		f.Stage, f.Reason, f.Message = "auth", reason, reject.Error()
+		if why := certs.ClientCertRejectReason(reject); why == certs.RejectNoIdentity {
+			d.Stats.RejectCert(why) // a valid certificate that names no usable identity
+		}
 	case reason == BadPath:
 		f.Reason = BadPath
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
@@ -328,5 +332,6 @@ func fillTLS(info *session.Info, cs tls.ConnectionState) {
 		sum := sha256.Sum256(c.Raw)
 		info.PeerSubject = c.Subject.String()
 		info.PeerFingerprint = hex.EncodeToString(sum[:])
+		info.PeerChain = cs.PeerCertificates
 	}
 }

@@ -2,6 +2,7 @@ package listener
 
 import (
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,9 +56,28 @@ type Stats struct {
 	Open         atomic.Int64 // sessions open now
 	Sessions     session.Counters
 
-	mu     sync.Mutex              // guards recent and next
-	recent [recentFailures]Failure // ring buffer of the latest failures
-	next   uint64                  // failures recorded so far; next slot is next % len
+	mu          sync.Mutex              // guards recent, next and certRejects
+	recent      [recentFailures]Failure // ring buffer of the latest failures
+	next        uint64                  // failures recorded so far; next slot is next % len
+	certRejects map[string]uint64       // refused client certificates by reason
+}
+
+// RejectCert counts one refused client certificate by reason (see
+// certs.ClientCertRejectReason).
+func (s *Stats) RejectCert(reason string) {
+	s.mu.Lock()
+	if s.certRejects == nil {
+		s.certRejects = map[string]uint64{}
+	}
+	s.certRejects[reason]++
+	s.mu.Unlock()
+}
+
+// CertRejects returns the refused client certificates by reason.
+func (s *Stats) CertRejects() map[string]uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.certRejects)
 }
 
 // recentFailures is how many failed handshakes each listener remembers.

@@ -3,6 +3,7 @@ package session
 import (
 	"bufio"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
 	"io"
 	"log/slog"
@@ -60,6 +61,7 @@ type Info struct {
 	ALPN            string
 	PeerSubject     string
 	PeerFingerprint string
+	PeerChain       []*x509.Certificate // client certificate chain, leaf first; nil without one
 	CertGeneration  uint64
 	Origin          string
 	UserAgent       string

@@ -508,9 +508,12 @@ type ReloadCertificatesResponse struct {
 	// dry_run echoes the request: true means nothing was swapped.
 	DryRun bool `protobuf:"varint,3,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
 	// certificates describe the validated bundle.
-	Certificates  []*Certificate `protobuf:"bytes,4,rep,name=certificates,proto3" json:"certificates,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Certificates []*Certificate `protobuf:"bytes,4,rep,name=certificates,proto3" json:"certificates,omitempty"`
+	// refused_sessions are the live device sessions whose client certificate the new bundle's
+	// client CAs and CRLs would refuse: they stay connected, but could not connect again.
+	RefusedSessions []*SessionImpact `protobuf:"bytes,5,rep,name=refused_sessions,json=refusedSessions,proto3" json:"refused_sessions,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ReloadCertificatesResponse) Reset() {
@@ -571,6 +574,86 @@ func (x *ReloadCertificatesResponse) GetCertificates() []*Certificate {
 	return nil
 }
 
+func (x *ReloadCertificatesResponse) GetRefusedSessions() []*SessionImpact {
+	if x != nil {
+		return x.RefusedSessions
+	}
+	return nil
+}
+
+// SessionImpact names a live session that a new certificate bundle would refuse, and why.
+type SessionImpact struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// session_id is the session's id.
+	SessionId string `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// identity is the device identity.
+	Identity string `protobuf:"bytes,2,opt,name=identity,proto3" json:"identity,omitempty"`
+	// peer_certificate_subject is the subject of the client certificate.
+	PeerCertificateSubject string `protobuf:"bytes,3,opt,name=peer_certificate_subject,json=peerCertificateSubject,proto3" json:"peer_certificate_subject,omitempty"`
+	// reason is why the new bundle refuses it, e.g. "unknown_ca: x509: certificate signed by unknown authority".
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionImpact) Reset() {
+	*x = SessionImpact{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionImpact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionImpact) ProtoMessage() {}
+
+func (x *SessionImpact) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionImpact.ProtoReflect.Descriptor instead.
+func (*SessionImpact) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *SessionImpact) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *SessionImpact) GetIdentity() string {
+	if x != nil {
+		return x.Identity
+	}
+	return ""
+}
+
+func (x *SessionImpact) GetPeerCertificateSubject() string {
+	if x != nil {
+		return x.PeerCertificateSubject
+	}
+	return ""
+}
+
+func (x *SessionImpact) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // Session describes one open WebSocket session.
 type Session struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -628,7 +711,7 @@ type Session struct {
 
 func (x *Session) Reset() {
 	*x = Session{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -640,7 +723,7 @@ func (x *Session) String() string {
 func (*Session) ProtoMessage() {}
 
 func (x *Session) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -653,7 +736,7 @@ func (x *Session) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Session.ProtoReflect.Descriptor instead.
 func (*Session) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Session) GetId() string {
@@ -846,7 +929,7 @@ type ListSessionsRequest struct {
 
 func (x *ListSessionsRequest) Reset() {
 	*x = ListSessionsRequest{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -858,7 +941,7 @@ func (x *ListSessionsRequest) String() string {
 func (*ListSessionsRequest) ProtoMessage() {}
 
 func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -871,7 +954,7 @@ func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSessionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSessionsRequest) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListSessionsRequest) GetListener() string {
@@ -929,7 +1012,7 @@ type ListSessionsResponse struct {
 
 func (x *ListSessionsResponse) Reset() {
 	*x = ListSessionsResponse{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -941,7 +1024,7 @@ func (x *ListSessionsResponse) String() string {
 func (*ListSessionsResponse) ProtoMessage() {}
 
 func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -954,7 +1037,7 @@ func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSessionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSessionsResponse) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListSessionsResponse) GetSessions() []*Session {
@@ -982,7 +1065,7 @@ type GetSessionRequest struct {
 
 func (x *GetSessionRequest) Reset() {
 	*x = GetSessionRequest{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -994,7 +1077,7 @@ func (x *GetSessionRequest) String() string {
 func (*GetSessionRequest) ProtoMessage() {}
 
 func (x *GetSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1007,7 +1090,7 @@ func (x *GetSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSessionRequest.ProtoReflect.Descriptor instead.
 func (*GetSessionRequest) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetSessionRequest) GetId() string {
@@ -1028,7 +1111,7 @@ type GetSessionResponse struct {
 
 func (x *GetSessionResponse) Reset() {
 	*x = GetSessionResponse{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1040,7 +1123,7 @@ func (x *GetSessionResponse) String() string {
 func (*GetSessionResponse) ProtoMessage() {}
 
 func (x *GetSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1053,7 +1136,7 @@ func (x *GetSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSessionResponse.ProtoReflect.Descriptor instead.
 func (*GetSessionResponse) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetSessionResponse) GetSession() *Session {
@@ -1079,7 +1162,7 @@ type CloseSessionRequest struct {
 
 func (x *CloseSessionRequest) Reset() {
 	*x = CloseSessionRequest{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1091,7 +1174,7 @@ func (x *CloseSessionRequest) String() string {
 func (*CloseSessionRequest) ProtoMessage() {}
 
 func (x *CloseSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1104,7 +1187,7 @@ func (x *CloseSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseSessionRequest.ProtoReflect.Descriptor instead.
 func (*CloseSessionRequest) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CloseSessionRequest) GetId() string {
@@ -1137,7 +1220,7 @@ type CloseSessionResponse struct {
 
 func (x *CloseSessionResponse) Reset() {
 	*x = CloseSessionResponse{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1149,7 +1232,7 @@ func (x *CloseSessionResponse) String() string {
 func (*CloseSessionResponse) ProtoMessage() {}
 
 func (x *CloseSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1162,7 +1245,7 @@ func (x *CloseSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseSessionResponse.ProtoReflect.Descriptor instead.
 func (*CloseSessionResponse) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 // SendToSessionRequest sends one frame to one session.
@@ -1183,7 +1266,7 @@ type SendToSessionRequest struct {
 
 func (x *SendToSessionRequest) Reset() {
 	*x = SendToSessionRequest{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1195,7 +1278,7 @@ func (x *SendToSessionRequest) String() string {
 func (*SendToSessionRequest) ProtoMessage() {}
 
 func (x *SendToSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1208,7 +1291,7 @@ func (x *SendToSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendToSessionRequest.ProtoReflect.Descriptor instead.
 func (*SendToSessionRequest) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SendToSessionRequest) GetId() string {
@@ -1270,7 +1353,7 @@ type SendToSessionResponse struct {
 
 func (x *SendToSessionResponse) Reset() {
 	*x = SendToSessionResponse{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1282,7 +1365,7 @@ func (x *SendToSessionResponse) String() string {
 func (*SendToSessionResponse) ProtoMessage() {}
 
 func (x *SendToSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1295,7 +1378,7 @@ func (x *SendToSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendToSessionResponse.ProtoReflect.Descriptor instead.
 func (*SendToSessionResponse) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 // WatchSessionsRequest filters the event stream. Empty filters match everything.
@@ -1311,7 +1394,7 @@ type WatchSessionsRequest struct {
 
 func (x *WatchSessionsRequest) Reset() {
 	*x = WatchSessionsRequest{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1323,7 +1406,7 @@ func (x *WatchSessionsRequest) String() string {
 func (*WatchSessionsRequest) ProtoMessage() {}
 
 func (x *WatchSessionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1336,7 +1419,7 @@ func (x *WatchSessionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchSessionsRequest.ProtoReflect.Descriptor instead.
 func (*WatchSessionsRequest) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WatchSessionsRequest) GetListener() string {
@@ -1373,7 +1456,7 @@ type WatchSessionsResponse struct {
 
 func (x *WatchSessionsResponse) Reset() {
 	*x = WatchSessionsResponse{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1385,7 +1468,7 @@ func (x *WatchSessionsResponse) String() string {
 func (*WatchSessionsResponse) ProtoMessage() {}
 
 func (x *WatchSessionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1398,7 +1481,7 @@ func (x *WatchSessionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchSessionsResponse.ProtoReflect.Descriptor instead.
 func (*WatchSessionsResponse) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WatchSessionsResponse) GetType() SessionEventType {
@@ -1452,7 +1535,7 @@ type ReconnectSessionsRequest struct {
 
 func (x *ReconnectSessionsRequest) Reset() {
 	*x = ReconnectSessionsRequest{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1464,7 +1547,7 @@ func (x *ReconnectSessionsRequest) String() string {
 func (*ReconnectSessionsRequest) ProtoMessage() {}
 
 func (x *ReconnectSessionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1477,7 +1560,7 @@ func (x *ReconnectSessionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReconnectSessionsRequest.ProtoReflect.Descriptor instead.
 func (*ReconnectSessionsRequest) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ReconnectSessionsRequest) GetBelowGeneration() uint64 {
@@ -1512,7 +1595,7 @@ type ReconnectSessionsResponse struct {
 
 func (x *ReconnectSessionsResponse) Reset() {
 	*x = ReconnectSessionsResponse{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1524,7 +1607,7 @@ func (x *ReconnectSessionsResponse) String() string {
 func (*ReconnectSessionsResponse) ProtoMessage() {}
 
 func (x *ReconnectSessionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1537,7 +1620,7 @@ func (x *ReconnectSessionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReconnectSessionsResponse.ProtoReflect.Descriptor instead.
 func (*ReconnectSessionsResponse) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ReconnectSessionsResponse) GetClosed() uint64 {
@@ -1565,7 +1648,7 @@ type PublishRequest struct {
 
 func (x *PublishRequest) Reset() {
 	*x = PublishRequest{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1577,7 +1660,7 @@ func (x *PublishRequest) String() string {
 func (*PublishRequest) ProtoMessage() {}
 
 func (x *PublishRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1590,7 +1673,7 @@ func (x *PublishRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishRequest.ProtoReflect.Descriptor instead.
 func (*PublishRequest) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PublishRequest) GetChannel() string {
@@ -1654,7 +1737,7 @@ type PublishResponse struct {
 
 func (x *PublishResponse) Reset() {
 	*x = PublishResponse{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1666,7 +1749,7 @@ func (x *PublishResponse) String() string {
 func (*PublishResponse) ProtoMessage() {}
 
 func (x *PublishResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1679,7 +1762,7 @@ func (x *PublishResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishResponse.ProtoReflect.Descriptor instead.
 func (*PublishResponse) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PublishResponse) GetReached() uint64 {
@@ -1700,7 +1783,7 @@ type SubscribeRequest struct {
 
 func (x *SubscribeRequest) Reset() {
 	*x = SubscribeRequest{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1712,7 +1795,7 @@ func (x *SubscribeRequest) String() string {
 func (*SubscribeRequest) ProtoMessage() {}
 
 func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1725,7 +1808,7 @@ func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeRequest) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SubscribeRequest) GetPattern() string {
@@ -1755,7 +1838,7 @@ type SubscribeResponse struct {
 
 func (x *SubscribeResponse) Reset() {
 	*x = SubscribeResponse{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1767,7 +1850,7 @@ func (x *SubscribeResponse) String() string {
 func (*SubscribeResponse) ProtoMessage() {}
 
 func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1780,7 +1863,7 @@ func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeResponse) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SubscribeResponse) GetChannel() string {
@@ -1849,7 +1932,7 @@ type GetStatsRequest struct {
 
 func (x *GetStatsRequest) Reset() {
 	*x = GetStatsRequest{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1861,7 +1944,7 @@ func (x *GetStatsRequest) String() string {
 func (*GetStatsRequest) ProtoMessage() {}
 
 func (x *GetStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1874,7 +1957,7 @@ func (x *GetStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetStatsRequest) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 // ListenerStats are the counters of one listener since start.
@@ -1904,13 +1987,16 @@ type ListenerStats struct {
 	BytesOut uint64 `protobuf:"varint,10,opt,name=bytes_out,json=bytesOut,proto3" json:"bytes_out,omitempty"`
 	// slow_consumer_closes counts sessions closed because their outbound queue overflowed.
 	SlowConsumerCloses uint64 `protobuf:"varint,11,opt,name=slow_consumer_closes,json=slowConsumerCloses,proto3" json:"slow_consumer_closes,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// client_certificate_rejections counts refused client certificates by reason: "unknown_ca",
+	// "expired", "revoked", "bad_usage", "no_certificate", "no_identity", "bad_certificate".
+	ClientCertificateRejections map[string]uint64 `protobuf:"bytes,12,rep,name=client_certificate_rejections,json=clientCertificateRejections,proto3" json:"client_certificate_rejections,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields               protoimpl.UnknownFields
+	sizeCache                   protoimpl.SizeCache
 }
 
 func (x *ListenerStats) Reset() {
 	*x = ListenerStats{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1922,7 +2008,7 @@ func (x *ListenerStats) String() string {
 func (*ListenerStats) ProtoMessage() {}
 
 func (x *ListenerStats) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1935,7 +2021,7 @@ func (x *ListenerStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListenerStats.ProtoReflect.Descriptor instead.
 func (*ListenerStats) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListenerStats) GetName() string {
@@ -2015,6 +2101,77 @@ func (x *ListenerStats) GetSlowConsumerCloses() uint64 {
 	return 0
 }
 
+func (x *ListenerStats) GetClientCertificateRejections() map[string]uint64 {
+	if x != nil {
+		return x.ClientCertificateRejections
+	}
+	return nil
+}
+
+// CertificateReloads counts reload attempts of one trigger.
+type CertificateReloads struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// trigger is what asked for the reload: "admin", "sighup" or "file".
+	Trigger string `protobuf:"bytes,1,opt,name=trigger,proto3" json:"trigger,omitempty"`
+	// ok counts reloads that swapped the bundle.
+	Ok uint64 `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
+	// failed counts reloads refused (the old bundle kept serving).
+	Failed        uint64 `protobuf:"varint,3,opt,name=failed,proto3" json:"failed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CertificateReloads) Reset() {
+	*x = CertificateReloads{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CertificateReloads) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CertificateReloads) ProtoMessage() {}
+
+func (x *CertificateReloads) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CertificateReloads.ProtoReflect.Descriptor instead.
+func (*CertificateReloads) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *CertificateReloads) GetTrigger() string {
+	if x != nil {
+		return x.Trigger
+	}
+	return ""
+}
+
+func (x *CertificateReloads) GetOk() uint64 {
+	if x != nil {
+		return x.Ok
+	}
+	return 0
+}
+
+func (x *CertificateReloads) GetFailed() uint64 {
+	if x != nil {
+		return x.Failed
+	}
+	return 0
+}
+
 // ProcessStats describe the gateway process.
 type ProcessStats struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2034,7 +2191,7 @@ type ProcessStats struct {
 
 func (x *ProcessStats) Reset() {
 	*x = ProcessStats{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2046,7 +2203,7 @@ func (x *ProcessStats) String() string {
 func (*ProcessStats) ProtoMessage() {}
 
 func (x *ProcessStats) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2059,7 +2216,7 @@ func (x *ProcessStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessStats.ProtoReflect.Descriptor instead.
 func (*ProcessStats) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ProcessStats) GetStartedAt() *timestamppb.Timestamp {
@@ -2112,7 +2269,7 @@ type CertificateExpiry struct {
 
 func (x *CertificateExpiry) Reset() {
 	*x = CertificateExpiry{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2124,7 +2281,7 @@ func (x *CertificateExpiry) String() string {
 func (*CertificateExpiry) ProtoMessage() {}
 
 func (x *CertificateExpiry) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2137,7 +2294,7 @@ func (x *CertificateExpiry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertificateExpiry.ProtoReflect.Descriptor instead.
 func (*CertificateExpiry) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CertificateExpiry) GetSubject() string {
@@ -2171,14 +2328,16 @@ type GetStatsResponse struct {
 	// certificate_generation is the current certificate bundle generation.
 	CertificateGeneration uint64 `protobuf:"varint,3,opt,name=certificate_generation,json=certificateGeneration,proto3" json:"certificate_generation,omitempty"`
 	// certificates are the expiries of the served certificates.
-	Certificates  []*CertificateExpiry `protobuf:"bytes,4,rep,name=certificates,proto3" json:"certificates,omitempty"`
+	Certificates []*CertificateExpiry `protobuf:"bytes,4,rep,name=certificates,proto3" json:"certificates,omitempty"`
+	// reloads count certificate reloads by trigger.
+	Reloads       []*CertificateReloads `protobuf:"bytes,5,rep,name=reloads,proto3" json:"reloads,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetStatsResponse) Reset() {
 	*x = GetStatsResponse{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2190,7 +2349,7 @@ func (x *GetStatsResponse) String() string {
 func (*GetStatsResponse) ProtoMessage() {}
 
 func (x *GetStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2203,7 +2362,7 @@ func (x *GetStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatsResponse.ProtoReflect.Descriptor instead.
 func (*GetStatsResponse) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetStatsResponse) GetListeners() []*ListenerStats {
@@ -2234,6 +2393,13 @@ func (x *GetStatsResponse) GetCertificates() []*CertificateExpiry {
 	return nil
 }
 
+func (x *GetStatsResponse) GetReloads() []*CertificateReloads {
+	if x != nil {
+		return x.Reloads
+	}
+	return nil
+}
+
 // ListFailuresRequest filters the failure history. Empty filters match everything.
 type ListFailuresRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2249,7 +2415,7 @@ type ListFailuresRequest struct {
 
 func (x *ListFailuresRequest) Reset() {
 	*x = ListFailuresRequest{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[27]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2261,7 +2427,7 @@ func (x *ListFailuresRequest) String() string {
 func (*ListFailuresRequest) ProtoMessage() {}
 
 func (x *ListFailuresRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[27]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2274,7 +2440,7 @@ func (x *ListFailuresRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFailuresRequest.ProtoReflect.Descriptor instead.
 func (*ListFailuresRequest) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListFailuresRequest) GetListener() string {
@@ -2323,7 +2489,7 @@ type HandshakeFailure struct {
 
 func (x *HandshakeFailure) Reset() {
 	*x = HandshakeFailure{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2335,7 +2501,7 @@ func (x *HandshakeFailure) String() string {
 func (*HandshakeFailure) ProtoMessage() {}
 
 func (x *HandshakeFailure) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2348,7 +2514,7 @@ func (x *HandshakeFailure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandshakeFailure.ProtoReflect.Descriptor instead.
 func (*HandshakeFailure) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *HandshakeFailure) GetTime() *timestamppb.Timestamp {
@@ -2418,7 +2584,7 @@ type ListFailuresResponse struct {
 
 func (x *ListFailuresResponse) Reset() {
 	*x = ListFailuresResponse{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2430,7 +2596,7 @@ func (x *ListFailuresResponse) String() string {
 func (*ListFailuresResponse) ProtoMessage() {}
 
 func (x *ListFailuresResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2443,7 +2609,7 @@ func (x *ListFailuresResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFailuresResponse.ProtoReflect.Descriptor instead.
 func (*ListFailuresResponse) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListFailuresResponse) GetFailures() []*HandshakeFailure {
@@ -2491,14 +2657,21 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\adry_run\x18\x01 \x01(\bR\x06dryRun\x12\x19\n" +
 	"\bcert_pem\x18\x02 \x01(\fR\acertPem\x12\x17\n" +
 	"\akey_pem\x18\x03 \x01(\fR\x06keyPem\x12\"\n" +
-	"\rclient_ca_pem\x18\x04 \x01(\fR\vclientCaPem\"\xb4\x01\n" +
+	"\rclient_ca_pem\x18\x04 \x01(\fR\vclientCaPem\"\x80\x02\n" +
 	"\x1aReloadCertificatesResponse\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x01 \x01(\x04R\n" +
 	"generation\x12\x1a\n" +
 	"\bwarnings\x18\x02 \x03(\tR\bwarnings\x12\x17\n" +
 	"\adry_run\x18\x03 \x01(\bR\x06dryRun\x12A\n" +
-	"\fcertificates\x18\x04 \x03(\v2\x1d.wssgate.admin.v1.CertificateR\fcertificates\"\x82\a\n" +
+	"\fcertificates\x18\x04 \x03(\v2\x1d.wssgate.admin.v1.CertificateR\fcertificates\x12J\n" +
+	"\x10refused_sessions\x18\x05 \x03(\v2\x1f.wssgate.admin.v1.SessionImpactR\x0frefusedSessions\"\x9c\x01\n" +
+	"\rSessionImpact\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1a\n" +
+	"\bidentity\x18\x02 \x01(\tR\bidentity\x128\n" +
+	"\x18peer_certificate_subject\x18\x03 \x01(\tR\x16peerCertificateSubject\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x82\a\n" +
 	"\aSession\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\blistener\x18\x02 \x01(\tR\blistener\x12*\n" +
@@ -2586,7 +2759,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x06binary\x18\x03 \x01(\fH\x00R\x06binary\x12.\n" +
 	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04timeB\t\n" +
 	"\apayload\"\x11\n" +
-	"\x0fGetStatsRequest\"\x8e\x04\n" +
+	"\x0fGetStatsRequest\"\xe5\x05\n" +
 	"\rListenerStats\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12*\n" +
@@ -2600,10 +2773,18 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\bbytes_in\x18\t \x01(\x04R\abytesIn\x12\x1b\n" +
 	"\tbytes_out\x18\n" +
 	" \x01(\x04R\bbytesOut\x120\n" +
-	"\x14slow_consumer_closes\x18\v \x01(\x04R\x12slowConsumerCloses\x1aD\n" +
+	"\x14slow_consumer_closes\x18\v \x01(\x04R\x12slowConsumerCloses\x12\x84\x01\n" +
+	"\x1dclient_certificate_rejections\x18\f \x03(\v2@.wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntryR\x1bclientCertificateRejections\x1aD\n" +
 	"\x16HandshakeFailuresEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xe0\x01\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\x1aN\n" +
+	" ClientCertificateRejectionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"V\n" +
+	"\x12CertificateReloads\x12\x18\n" +
+	"\atrigger\x18\x01 \x01(\tR\atrigger\x12\x0e\n" +
+	"\x02ok\x18\x02 \x01(\x04R\x02ok\x12\x16\n" +
+	"\x06failed\x18\x03 \x01(\x04R\x06failed\"\xe0\x01\n" +
 	"\fProcessStats\x129\n" +
 	"\n" +
 	"started_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x121\n" +
@@ -2616,12 +2797,13 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x11CertificateExpiry\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x16\n" +
 	"\x06serial\x18\x02 \x01(\tR\x06serial\x127\n" +
-	"\tnot_after\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bnotAfter\"\x8b\x02\n" +
+	"\tnot_after\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bnotAfter\"\xcb\x02\n" +
 	"\x10GetStatsResponse\x12=\n" +
 	"\tlisteners\x18\x01 \x03(\v2\x1f.wssgate.admin.v1.ListenerStatsR\tlisteners\x128\n" +
 	"\aprocess\x18\x02 \x01(\v2\x1e.wssgate.admin.v1.ProcessStatsR\aprocess\x125\n" +
 	"\x16certificate_generation\x18\x03 \x01(\x04R\x15certificateGeneration\x12G\n" +
-	"\fcertificates\x18\x04 \x03(\v2#.wssgate.admin.v1.CertificateExpiryR\fcertificates\"y\n" +
+	"\fcertificates\x18\x04 \x03(\v2#.wssgate.admin.v1.CertificateExpiryR\fcertificates\x12>\n" +
+	"\areloads\x18\x05 \x03(\v2$.wssgate.admin.v1.CertificateReloadsR\areloads\"y\n" +
 	"\x13ListFailuresRequest\x12\x1a\n" +
 	"\blistener\x18\x01 \x01(\tR\blistener\x120\n" +
 	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x14\n" +
@@ -2676,7 +2858,7 @@ func file_wssgate_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_wssgate_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	(Role)(0),                          // 0: wssgate.admin.v1.Role
 	(SessionEventType)(0),              // 1: wssgate.admin.v1.SessionEventType
@@ -2685,93 +2867,99 @@ var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	(*GetCertificatesResponse)(nil),    // 4: wssgate.admin.v1.GetCertificatesResponse
 	(*ReloadCertificatesRequest)(nil),  // 5: wssgate.admin.v1.ReloadCertificatesRequest
 	(*ReloadCertificatesResponse)(nil), // 6: wssgate.admin.v1.ReloadCertificatesResponse
-	(*Session)(nil),                    // 7: wssgate.admin.v1.Session
-	(*ListSessionsRequest)(nil),        // 8: wssgate.admin.v1.ListSessionsRequest
-	(*ListSessionsResponse)(nil),       // 9: wssgate.admin.v1.ListSessionsResponse
-	(*GetSessionRequest)(nil),          // 10: wssgate.admin.v1.GetSessionRequest
-	(*GetSessionResponse)(nil),         // 11: wssgate.admin.v1.GetSessionResponse
-	(*CloseSessionRequest)(nil),        // 12: wssgate.admin.v1.CloseSessionRequest
-	(*CloseSessionResponse)(nil),       // 13: wssgate.admin.v1.CloseSessionResponse
-	(*SendToSessionRequest)(nil),       // 14: wssgate.admin.v1.SendToSessionRequest
-	(*SendToSessionResponse)(nil),      // 15: wssgate.admin.v1.SendToSessionResponse
-	(*WatchSessionsRequest)(nil),       // 16: wssgate.admin.v1.WatchSessionsRequest
-	(*WatchSessionsResponse)(nil),      // 17: wssgate.admin.v1.WatchSessionsResponse
-	(*ReconnectSessionsRequest)(nil),   // 18: wssgate.admin.v1.ReconnectSessionsRequest
-	(*ReconnectSessionsResponse)(nil),  // 19: wssgate.admin.v1.ReconnectSessionsResponse
-	(*PublishRequest)(nil),             // 20: wssgate.admin.v1.PublishRequest
-	(*PublishResponse)(nil),            // 21: wssgate.admin.v1.PublishResponse
-	(*SubscribeRequest)(nil),           // 22: wssgate.admin.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),          // 23: wssgate.admin.v1.SubscribeResponse
-	(*GetStatsRequest)(nil),            // 24: wssgate.admin.v1.GetStatsRequest
-	(*ListenerStats)(nil),              // 25: wssgate.admin.v1.ListenerStats
-	(*ProcessStats)(nil),               // 26: wssgate.admin.v1.ProcessStats
-	(*CertificateExpiry)(nil),          // 27: wssgate.admin.v1.CertificateExpiry
-	(*GetStatsResponse)(nil),           // 28: wssgate.admin.v1.GetStatsResponse
-	(*ListFailuresRequest)(nil),        // 29: wssgate.admin.v1.ListFailuresRequest
-	(*HandshakeFailure)(nil),           // 30: wssgate.admin.v1.HandshakeFailure
-	(*ListFailuresResponse)(nil),       // 31: wssgate.admin.v1.ListFailuresResponse
-	nil,                                // 32: wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
-	(*timestamppb.Timestamp)(nil),      // 33: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),        // 34: google.protobuf.Duration
+	(*SessionImpact)(nil),              // 7: wssgate.admin.v1.SessionImpact
+	(*Session)(nil),                    // 8: wssgate.admin.v1.Session
+	(*ListSessionsRequest)(nil),        // 9: wssgate.admin.v1.ListSessionsRequest
+	(*ListSessionsResponse)(nil),       // 10: wssgate.admin.v1.ListSessionsResponse
+	(*GetSessionRequest)(nil),          // 11: wssgate.admin.v1.GetSessionRequest
+	(*GetSessionResponse)(nil),         // 12: wssgate.admin.v1.GetSessionResponse
+	(*CloseSessionRequest)(nil),        // 13: wssgate.admin.v1.CloseSessionRequest
+	(*CloseSessionResponse)(nil),       // 14: wssgate.admin.v1.CloseSessionResponse
+	(*SendToSessionRequest)(nil),       // 15: wssgate.admin.v1.SendToSessionRequest
+	(*SendToSessionResponse)(nil),      // 16: wssgate.admin.v1.SendToSessionResponse
+	(*WatchSessionsRequest)(nil),       // 17: wssgate.admin.v1.WatchSessionsRequest
+	(*WatchSessionsResponse)(nil),      // 18: wssgate.admin.v1.WatchSessionsResponse
+	(*ReconnectSessionsRequest)(nil),   // 19: wssgate.admin.v1.ReconnectSessionsRequest
+	(*ReconnectSessionsResponse)(nil),  // 20: wssgate.admin.v1.ReconnectSessionsResponse
+	(*PublishRequest)(nil),             // 21: wssgate.admin.v1.PublishRequest
+	(*PublishResponse)(nil),            // 22: wssgate.admin.v1.PublishResponse
+	(*SubscribeRequest)(nil),           // 23: wssgate.admin.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),          // 24: wssgate.admin.v1.SubscribeResponse
+	(*GetStatsRequest)(nil),            // 25: wssgate.admin.v1.GetStatsRequest
+	(*ListenerStats)(nil),              // 26: wssgate.admin.v1.ListenerStats
+	(*CertificateReloads)(nil),         // 27: wssgate.admin.v1.CertificateReloads
+	(*ProcessStats)(nil),               // 28: wssgate.admin.v1.ProcessStats
+	(*CertificateExpiry)(nil),          // 29: wssgate.admin.v1.CertificateExpiry
+	(*GetStatsResponse)(nil),           // 30: wssgate.admin.v1.GetStatsResponse
+	(*ListFailuresRequest)(nil),        // 31: wssgate.admin.v1.ListFailuresRequest
+	(*HandshakeFailure)(nil),           // 32: wssgate.admin.v1.HandshakeFailure
+	(*ListFailuresResponse)(nil),       // 33: wssgate.admin.v1.ListFailuresResponse
+	nil,                                // 34: wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
+	nil,                                // 35: wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
+	(*timestamppb.Timestamp)(nil),      // 36: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 37: google.protobuf.Duration
 }
 var file_wssgate_admin_v1_admin_proto_depIdxs = []int32{
-	33, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
-	33, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
-	33, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
+	36, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
+	36, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
+	36, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 3: wssgate.admin.v1.GetCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
-	33, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	36, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 5: wssgate.admin.v1.ReloadCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
-	0,  // 6: wssgate.admin.v1.Session.role:type_name -> wssgate.admin.v1.Role
-	33, // 7: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
-	33, // 8: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
-	0,  // 9: wssgate.admin.v1.ListSessionsRequest.role:type_name -> wssgate.admin.v1.Role
-	7,  // 10: wssgate.admin.v1.ListSessionsResponse.sessions:type_name -> wssgate.admin.v1.Session
-	7,  // 11: wssgate.admin.v1.GetSessionResponse.session:type_name -> wssgate.admin.v1.Session
-	0,  // 12: wssgate.admin.v1.WatchSessionsRequest.role:type_name -> wssgate.admin.v1.Role
-	1,  // 13: wssgate.admin.v1.WatchSessionsResponse.type:type_name -> wssgate.admin.v1.SessionEventType
-	33, // 14: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
-	7,  // 15: wssgate.admin.v1.WatchSessionsResponse.session:type_name -> wssgate.admin.v1.Session
-	33, // 16: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
-	0,  // 17: wssgate.admin.v1.ListenerStats.role:type_name -> wssgate.admin.v1.Role
-	32, // 18: wssgate.admin.v1.ListenerStats.handshake_failures:type_name -> wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
-	33, // 19: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
-	34, // 20: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
-	33, // 21: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
-	25, // 22: wssgate.admin.v1.GetStatsResponse.listeners:type_name -> wssgate.admin.v1.ListenerStats
-	26, // 23: wssgate.admin.v1.GetStatsResponse.process:type_name -> wssgate.admin.v1.ProcessStats
-	27, // 24: wssgate.admin.v1.GetStatsResponse.certificates:type_name -> wssgate.admin.v1.CertificateExpiry
-	33, // 25: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
-	33, // 26: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
-	30, // 27: wssgate.admin.v1.ListFailuresResponse.failures:type_name -> wssgate.admin.v1.HandshakeFailure
-	3,  // 28: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
-	5,  // 29: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
-	8,  // 30: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
-	10, // 31: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
-	12, // 32: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
-	14, // 33: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
-	16, // 34: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
-	18, // 35: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
-	20, // 36: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
-	22, // 37: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
-	24, // 38: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
-	29, // 39: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
-	4,  // 40: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
-	6,  // 41: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
-	9,  // 42: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
-	11, // 43: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
-	13, // 44: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
-	15, // 45: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
-	17, // 46: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
-	19, // 47: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
-	21, // 48: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
-	23, // 49: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
-	28, // 50: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
-	31, // 51: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
-	40, // [40:52] is the sub-list for method output_type
-	28, // [28:40] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	7,  // 6: wssgate.admin.v1.ReloadCertificatesResponse.refused_sessions:type_name -> wssgate.admin.v1.SessionImpact
+	0,  // 7: wssgate.admin.v1.Session.role:type_name -> wssgate.admin.v1.Role
+	36, // 8: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
+	36, // 9: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
+	0,  // 10: wssgate.admin.v1.ListSessionsRequest.role:type_name -> wssgate.admin.v1.Role
+	8,  // 11: wssgate.admin.v1.ListSessionsResponse.sessions:type_name -> wssgate.admin.v1.Session
+	8,  // 12: wssgate.admin.v1.GetSessionResponse.session:type_name -> wssgate.admin.v1.Session
+	0,  // 13: wssgate.admin.v1.WatchSessionsRequest.role:type_name -> wssgate.admin.v1.Role
+	1,  // 14: wssgate.admin.v1.WatchSessionsResponse.type:type_name -> wssgate.admin.v1.SessionEventType
+	36, // 15: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
+	8,  // 16: wssgate.admin.v1.WatchSessionsResponse.session:type_name -> wssgate.admin.v1.Session
+	36, // 17: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
+	0,  // 18: wssgate.admin.v1.ListenerStats.role:type_name -> wssgate.admin.v1.Role
+	34, // 19: wssgate.admin.v1.ListenerStats.handshake_failures:type_name -> wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
+	35, // 20: wssgate.admin.v1.ListenerStats.client_certificate_rejections:type_name -> wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
+	36, // 21: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
+	37, // 22: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
+	36, // 23: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
+	26, // 24: wssgate.admin.v1.GetStatsResponse.listeners:type_name -> wssgate.admin.v1.ListenerStats
+	28, // 25: wssgate.admin.v1.GetStatsResponse.process:type_name -> wssgate.admin.v1.ProcessStats
+	29, // 26: wssgate.admin.v1.GetStatsResponse.certificates:type_name -> wssgate.admin.v1.CertificateExpiry
+	27, // 27: wssgate.admin.v1.GetStatsResponse.reloads:type_name -> wssgate.admin.v1.CertificateReloads
+	36, // 28: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
+	36, // 29: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
+	32, // 30: wssgate.admin.v1.ListFailuresResponse.failures:type_name -> wssgate.admin.v1.HandshakeFailure
+	3,  // 31: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
+	5,  // 32: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
+	9,  // 33: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
+	11, // 34: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
+	13, // 35: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
+	15, // 36: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
+	17, // 37: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
+	19, // 38: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
+	21, // 39: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
+	23, // 40: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
+	25, // 41: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
+	31, // 42: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
+	4,  // 43: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
+	6,  // 44: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
+	10, // 45: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
+	12, // 46: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
+	14, // 47: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
+	16, // 48: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
+	18, // 49: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
+	20, // 50: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
+	22, // 51: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
+	24, // 52: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
+	30, // 53: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
+	33, // 54: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
+	43, // [43:55] is the sub-list for method output_type
+	31, // [31:43] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_wssgate_admin_v1_admin_proto_init() }
@@ -2779,15 +2967,15 @@ func file_wssgate_admin_v1_admin_proto_init() {
 	if File_wssgate_admin_v1_admin_proto != nil {
 		return
 	}
-	file_wssgate_admin_v1_admin_proto_msgTypes[12].OneofWrappers = []any{
+	file_wssgate_admin_v1_admin_proto_msgTypes[13].OneofWrappers = []any{
 		(*SendToSessionRequest_Text)(nil),
 		(*SendToSessionRequest_Binary)(nil),
 	}
-	file_wssgate_admin_v1_admin_proto_msgTypes[18].OneofWrappers = []any{
+	file_wssgate_admin_v1_admin_proto_msgTypes[19].OneofWrappers = []any{
 		(*PublishRequest_Text)(nil),
 		(*PublishRequest_Binary)(nil),
 	}
-	file_wssgate_admin_v1_admin_proto_msgTypes[21].OneofWrappers = []any{
+	file_wssgate_admin_v1_admin_proto_msgTypes[22].OneofWrappers = []any{
 		(*SubscribeResponse_Text)(nil),
 		(*SubscribeResponse_Binary)(nil),
 	}
@@ -2797,7 +2985,7 @@ func file_wssgate_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wssgate_admin_v1_admin_proto_rawDesc), len(file_wssgate_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   31,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
