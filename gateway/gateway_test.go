@@ -398,6 +398,23 @@ func TestHandshakeRefusals(t *testing.T) {
 			t.Fatalf("recent failures: got %+v, want newest not_tls", recent)
 		}
 	})
+	t.Run("plain http on the app port", func(t *testing.T) {
+		c, err := net.Dial("tcp", h.app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: localhost\r\n\r\n")
+		b, _ := io.ReadAll(c)
+		if !strings.Contains(string(b), "400") {
+			t.Fatalf("got %q, want 400", b)
+		}
+		waitFor(t, "not_tls recorded on the app listener", func() bool {
+			r := h.g.app.Stats.Recent()
+			return len(r) > 0 && r[0].Reason == listener.NotTLS
+		})
+	})
 	t.Run("same-host origin allowed", func(t *testing.T) {
 		h.dial("wss://"+h.app+"/ws", http.Header{"Origin": {"https://" + h.app}}, nil)
 	})

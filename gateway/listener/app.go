@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -94,7 +95,7 @@ func (a *App) Listen(addr string) error {
 		ReadHeaderTimeout: a.HandshakeTimeout, // also bounds the TLS handshake
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelDebug),
+		ErrorLog:          log.New(errorLog{a}, "", 0),
 	}
 	return nil
 }
@@ -181,6 +182,31 @@ func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
 	a.Stats.Open.Add(1)
 	defer a.Stats.Open.Add(-1)
 	a.Run(conn, info)
+}
+
+// errorLog receives net/http's own log lines: failed TLS handshakes
+// become recorded failures like the device port's; the rest is debug.
+type errorLog struct{ a *App }
+
+func (e errorLog) Write(p []byte) (int, error) {
+	line := strings.TrimSpace(string(p))
+	rest, ok := strings.CutPrefix(line, "http: TLS handshake error from ")
+	if !ok {
+		e.a.Log.Debug(line)
+		return len(p), nil
+	}
+	remote, reason, _ := strings.Cut(rest, ": ")
+	f := Failure{Remote: remote, Stage: "tls", Reason: TLSFailure, Message: reason}
+	switch {
+	case strings.Contains(reason, "HTTP request to an HTTPS server"):
+		f.Reason, f.Message = NotTLS, "client sent plain HTTP to the TLS port: use https:// and wss://, not http:// or ws://"
+	case strings.Contains(reason, "timeout"):
+		f.Reason = Timeout
+	case strings.Contains(reason, "EOF"):
+		f.Message = "connection closed during the TLS handshake"
+	}
+	e.a.Stats.fail(e.a.Log, f)
+	return len(p), nil
 }
 
 // originAllowed: no Origin (non-browser) passes; otherwise the list, or by
