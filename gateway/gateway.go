@@ -53,6 +53,9 @@ type Gateway struct {
 	appProto *appProtocol
 	devProto *deviceProtocol
 
+	appLimits, deviceLimits session.Limits
+	devWarn                 rateLimit // the development-mode identity warning
+
 	identityOrder []certs.IdentitySource
 	tokens        map[string]string // hex SHA-256 of token → device identity
 
@@ -79,6 +82,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		return nil, fmt.Errorf("device.identity: %w", err)
 	}
 	g.identityOrder = order
+	g.appLimits, g.deviceLimits = limits(cfg.App.Limits), limits(cfg.Device.Limits)
 	for _, t := range cfg.Device.Tokens {
 		g.tokens[t.SHA256] = t.Device
 	}
@@ -198,12 +202,18 @@ func (g *Gateway) Start(ctx context.Context) error {
 	g.serve("app", g.app.Serve)
 	g.serve("device", g.device.Serve)
 	if g.cfg.TLS.Watching() {
+		fw, err := certs.WatchFiles(g.watchedFiles())
+		if err != nil {
+			g.log.Error("certificate files are not watched; reload with SIGHUP or the admin API (or set tls.watch: false)", "err", err)
+			return nil
+		}
 		wctx, cancel := context.WithCancel(context.Background())
 		g.stopWatch = cancel
 		g.serve("certificate watch", func() error {
-			return certs.WatchFiles(wctx, g.watchedFiles(), g.cfg.TLS.WatchDebounce, g.log, func() {
+			fw.Run(wctx, g.cfg.TLS.WatchDebounce, g.log, func() {
 				_, _ = g.Reload("file") // logged; the old bundle stays on error
 			})
+			return nil
 		})
 	}
 	return nil
@@ -361,13 +371,35 @@ func (g *Gateway) authDevice(c listener.Credentials) (string, error) {
 		if err := validIdentity(c.DeviceID); err != nil {
 			return "", err
 		}
-		g.log.Warn("development mode: device connected by ?device_id without proof of identity",
-			"identity", c.DeviceID, "remote", c.Remote)
+		if n, ok := g.devWarn.allow(10 * time.Second); ok {
+			g.log.Warn("development mode: device connected by ?device_id without proof of identity",
+				"identity", c.DeviceID, "remote", c.Remote, "similar_since_last_warning", n)
+		}
 		return c.DeviceID, nil
 	case c.DeviceID != "":
 		return "", errors.New("?device_id without proof is accepted in development mode only: present a client certificate or a token")
 	}
 	return "", errors.New("no credentials: present a client certificate, an Authorization: Bearer token, or ?token=")
+}
+
+// rateLimit lets one event through per interval and counts the others.
+type rateLimit struct {
+	mu         sync.Mutex // guards the fields below
+	last       time.Time
+	suppressed int
+}
+
+// allow reports whether to log now, and how many were held back since.
+func (r *rateLimit) allow(every time.Duration) (int, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now := time.Now(); now.Sub(r.last) >= every {
+		n := r.suppressed
+		r.last, r.suppressed = now, 0
+		return n, true
+	}
+	r.suppressed++
+	return 0, false
 }
 
 func validIdentity(id string) error {

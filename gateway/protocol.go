@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"slices"
 
@@ -17,13 +18,13 @@ import (
 
 // runApp serves one app (browser) session on the calling goroutine.
 func (g *Gateway) runApp(conn net.Conn, info session.Info) {
-	g.run(session.New(conn, info, limits(g.cfg.App.Limits), g.appProto, &g.app.Stats.Sessions, g.log))
+	g.run(session.New(conn, info, &g.appLimits, g.appProto, &g.app.Stats.Sessions, g.log))
 }
 
 // runDevice serves one device session: it receives devices/ID/down and
 // publishes every frame to devices/ID/up.
 func (g *Gateway) runDevice(conn net.Conn, info session.Info) {
-	s := session.New(conn, info, limits(g.cfg.Device.Limits), g.devProto, &g.device.Stats.Sessions, g.log)
+	s := session.New(conn, info, &g.deviceLimits, g.devProto, &g.device.Stats.Sessions, g.log)
 	s.Data = "devices/" + info.Identity + "/up" // computed once, not per frame
 	down := "devices/" + info.Identity + "/down"
 	if err := g.hub.Subscribe(s, down); err != nil {
@@ -43,9 +44,11 @@ func (g *Gateway) run(s *session.Session) {
 	if g.draining.Load() {
 		s.Close(ws.StatusGoingAway, "server shutting down")
 	}
-	info := s.Info()
-	g.log.Info("session connected", "session", info.ID, "listener", info.Listener, "identity", info.Identity,
-		"remote", info.RemoteAddr, "tls", info.TLSVersion)
+	if g.log.Enabled(context.Background(), slog.LevelDebug) {
+		info := s.Info()
+		g.log.Debug("session connected", "session", info.ID, "listener", info.Listener, "identity", info.Identity,
+			"remote", info.RemoteAddr, "tls", info.TLSVersion)
+	}
 	s.Run()
 }
 
@@ -53,9 +56,11 @@ func (g *Gateway) run(s *session.Session) {
 func (g *Gateway) end(s *session.Session) {
 	g.hub.UnsubscribeAll(s)
 	g.registry.Remove(s)
-	code, reason := s.CloseStatus()
-	g.log.Info("session closed", "session", s.ID(), "listener", s.Info().Listener, "identity", s.Info().Identity,
-		"code", int(code), "reason", reason)
+	if g.log.Enabled(context.Background(), slog.LevelDebug) {
+		code, reason := s.CloseStatus()
+		g.log.Debug("session closed", "session", s.ID(), "listener", s.Info().Listener, "identity", s.Info().Identity,
+			"code", int(code), "reason", reason)
+	}
 }
 
 func limits(l config.Limits) session.Limits {

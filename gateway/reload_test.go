@@ -44,13 +44,13 @@ func (h *harness) servedSerial(addr string) *big.Int {
 var probes int // device probe ids; tests using servedSerial do not run in parallel
 
 // waitServed waits until both listeners serve serial.
-func (h *harness) waitServed(serial *big.Int, within time.Duration) {
-	h.t.Helper()
+func (h *harness) waitServed(t *testing.T, serial *big.Int, within time.Duration) {
+	t.Helper()
 	deadline := time.Now().Add(within)
 	for _, addr := range []string{h.app, h.device} {
 		for h.servedSerial(addr).Cmp(serial) != 0 {
 			if time.Now().After(deadline) {
-				h.t.Fatalf("%s still serves serial %v after %s, want %v", addr, h.servedSerial(addr), within, serial)
+				t.Fatalf("%s still serves serial %v after %s, want %v", addr, h.servedSerial(addr), within, serial)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -80,7 +80,7 @@ func TestCertificateFileWatch(t *testing.T) {
 		must(t, os.Symlink("..v2", filepath.Join(dir, "..data_tmp")))
 		must(t, os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")))
 		must(t, os.RemoveAll(filepath.Join(dir, "..v1")))
-		h.waitServed(next.Cert.SerialNumber, 5*time.Second)
+		h.waitServed(t, next.Cert.SerialNumber, 5*time.Second)
 	})
 	// Replace the symlinks with plain files for the next two styles.
 	plain := func(next *certstest.Leaf, write func(name string, data []byte)) {
@@ -94,14 +94,14 @@ func TestCertificateFileWatch(t *testing.T) {
 			must(t, os.WriteFile(tmp, data, 0o600))
 			must(t, os.Rename(tmp, filepath.Join(dir, name)))
 		})
-		h.waitServed(next.Cert.SerialNumber, 5*time.Second)
+		h.waitServed(t, next.Cert.SerialNumber, 5*time.Second)
 	})
 	t.Run("in-place write", func(t *testing.T) {
 		next := h.leaf()
 		plain(next, func(name string, data []byte) {
 			must(t, os.WriteFile(filepath.Join(dir, name), data, 0o600))
 		})
-		h.waitServed(next.Cert.SerialNumber, 5*time.Second)
+		h.waitServed(t, next.Cert.SerialNumber, 5*time.Second)
 	})
 	t.Run("bad key is refused, old certificate stays", func(t *testing.T) {
 		before := h.g.Certs().Current()

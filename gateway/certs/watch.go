@@ -13,19 +13,25 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// WatchFiles calls onChange, debounced, whenever the content of one of
-// files changes on disk, until ctx is done. It watches the files' folders,
-// not the files, and compares contents, so it sees in-place writes,
-// rename-into-place (editors, certbot) and the symlink swap of Kubernetes
-// secret volumes (a new ..data link in the folder) alike; events that
-// change nothing (touch, chmod, a half-written file rewritten the same)
-// call nothing.
-func WatchFiles(ctx context.Context, files []string, debounce time.Duration, log *slog.Logger, onChange func()) error {
+// FileWatcher calls a function, debounced, whenever the content of some
+// files changes on disk. It watches the files' folders, not the files, and
+// compares contents, so it sees in-place writes, rename-into-place
+// (editors, certbot) and the symlink swap of Kubernetes secret volumes (a
+// new ..data link in the folder) alike; events that change nothing (touch,
+// chmod) call nothing.
+type FileWatcher struct {
+	files []string
+	w     *fsnotify.Watcher
+	last  []byte // digest of the contents last seen
+}
+
+// WatchFiles starts watching the folders of files and records their
+// contents now; changes from this point on are seen. Call Run.
+func WatchFiles(files []string) (*FileWatcher, error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("watch certificate files: %w", err)
+		return nil, fmt.Errorf("watch certificate files: %w", err)
 	}
-	defer w.Close()
 	dirs := map[string]bool{}
 	for _, f := range files {
 		d := filepath.Dir(f)
@@ -34,33 +40,38 @@ func WatchFiles(ctx context.Context, files []string, debounce time.Duration, log
 		}
 		dirs[d] = true
 		if err := w.Add(d); err != nil {
-			return fmt.Errorf("watch %s: %w", d, err)
+			w.Close()
+			return nil, fmt.Errorf("watch %s: %w", d, err)
 		}
 	}
-	last := digest(files)
-	timer := time.NewTimer(0)
-	if !timer.Stop() {
-		<-timer.C
-	}
+	return &FileWatcher{files: files, w: w, last: digest(files)}, nil
+}
+
+// Run calls onChange debounce after the last event of a burst that changed
+// a file's content, until ctx is done; then it releases the watches.
+func (fw *FileWatcher) Run(ctx context.Context, debounce time.Duration, log *slog.Logger, onChange func()) {
+	defer fw.w.Close()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
-		case ev, ok := <-w.Events:
+			return
+		case ev, ok := <-fw.w.Events:
 			if !ok {
-				return nil
+				return
 			}
 			log.Debug("certificate folder changed", "event", ev.String())
 			timer.Reset(debounce)
-		case err, ok := <-w.Errors:
+		case err, ok := <-fw.w.Errors:
 			if !ok {
-				return nil
+				return
 			}
 			log.Warn("certificate file watch error", "err", err)
 		case <-timer.C:
-			if now := digest(files); !bytes.Equal(now, last) {
-				last = now
+			if now := digest(fw.files); !bytes.Equal(now, fw.last) {
+				fw.last = now
 				onChange()
 			}
 		}

@@ -180,8 +180,12 @@ func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
 	_ = conn.SetDeadline(time.Time{})
 	a.Stats.HandshakesOK.Add(1)
 	a.Stats.Open.Add(1)
-	defer a.Stats.Open.Add(-1)
-	a.Run(conn, info)
+	// A goroutine of its own, so that net/http's connection state (request,
+	// buffers, this goroutine's stack) is freed while the session lives.
+	go func() {
+		defer a.Stats.Open.Add(-1)
+		a.Run(conn, info)
+	}()
 }
 
 // errorLog receives net/http's own log lines: failed TLS handshakes

@@ -142,7 +142,7 @@ func (s *Session) readFailed(err error) (drain bool) {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 		return false
 	default:
-		s.log.Debug("read failed", "err", err)
+		s.log.Debug("read failed", "session", s.info.ID, "err", err)
 		return false
 	}
 	return true

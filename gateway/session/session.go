@@ -81,23 +81,23 @@ type Handler interface {
 type Session struct {
 	info    Info
 	conn    net.Conn
-	limits  Limits
+	limits  *Limits
 	handler Handler
 	log     *slog.Logger
 	totals  *Counters // the listener's counters, shared
 	// Data is free for the Handler (e.g. the app protocol's state).
 	Data any
 
-	mu      sync.Mutex // guards the fields below
-	queue   [][]byte   // frames waiting for the writer
-	queued  int        // bytes in queue
-	closing bool       // a close frame is queued or the session is ending
-	code    ws.StatusCode
-	reason  string
-	subs    []string // channel patterns, maintained by the Handler
-
-	wake       chan struct{} // capacity 1: work for the writer
-	readerDone chan struct{} // closed when the reader has returned
+	mu       sync.Mutex // guards the fields below
+	queue    [][]byte   // frames waiting for the writer
+	queued   int        // bytes in queue
+	closing  bool       // a close frame is queued or the session is ending: Send refuses
+	writing  bool       // a writer goroutine is running (see flush)
+	code     ws.StatusCode
+	reason   string
+	subs     []string    // channel patterns, maintained by the Handler
+	pinger   *time.Timer // queues a ping every PingInterval
+	writerWG sync.WaitGroup
 
 	msgsIn, bytesIn, msgsOut, bytesOut atomic.Uint64
 	lastActivity                       atomic.Int64 // unix nanoseconds
@@ -110,25 +110,16 @@ func NewID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// New makes a session over an upgraded connection. totals is the
-// listener's shared counters. Call Run to serve it.
-func New(conn net.Conn, info Info, limits Limits, h Handler, totals *Counters, log *slog.Logger) *Session {
+// New makes a session over an upgraded connection. limits and totals are
+// the listener's, shared by its sessions. Call Run to serve it.
+func New(conn net.Conn, info Info, limits *Limits, h Handler, totals *Counters, log *slog.Logger) *Session {
 	if info.ID == "" {
 		info.ID = NewID()
 	}
 	if info.ConnectedAt.IsZero() {
 		info.ConnectedAt = time.Now()
 	}
-	s := &Session{
-		info:       info,
-		conn:       conn,
-		limits:     limits,
-		handler:    h,
-		totals:     totals,
-		log:        log.With("session", info.ID, "listener", info.Listener, "identity", info.Identity),
-		wake:       make(chan struct{}, 1),
-		readerDone: make(chan struct{}),
-	}
+	s := &Session{info: info, conn: conn, limits: limits, handler: h, totals: totals, log: log}
 	s.lastActivity.Store(info.ConnectedAt.UnixNano())
 	return s
 }
@@ -139,17 +130,20 @@ func (s *Session) Info() Info { return s.info }
 // ID returns the session id.
 func (s *Session) ID() string { return s.info.ID }
 
-// Run serves the session until it ends. It returns after the writer has
-// stopped, the connection is closed and Handler.OnClose has run.
+// Run serves the session until it ends, on the calling goroutine (the
+// reader). A writer goroutine exists only while there is something to
+// write, so an idle session costs one goroutine. Run returns after the last
+// write, once the connection is closed and Handler.OnClose has run.
 func (s *Session) Run() {
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		s.writeLoop()
-	}()
+	s.mu.Lock()
+	s.pinger = time.AfterFunc(s.limits.PingInterval, s.ping)
+	s.mu.Unlock()
 	drain := s.readLoop()
-	close(s.readerDone)
-	<-writerDone // bounded: every write has a deadline
+	s.mu.Lock()
+	s.pinger.Stop()
+	s.closing = true // Send refuses from now on, so no writer starts after this
+	s.mu.Unlock()
+	s.writerWG.Wait() // bounded: every write has a deadline
 	if drain {
 		// Bounded in time and bytes: the peer answers our close and hangs up.
 		_ = s.conn.SetReadDeadline(time.Now().Add(closeWait))
@@ -157,13 +151,23 @@ func (s *Session) Run() {
 	}
 	s.conn.Close()
 	s.mu.Lock()
-	s.closing = true
 	if s.code == 0 {
 		s.code, s.reason = ws.StatusAbnormalClosure, "connection lost"
 	}
 	s.queue, s.queued = nil, 0
 	s.mu.Unlock()
 	s.handler.OnClose(s)
+}
+
+// ping queues a ping and re-arms its timer while the session lives.
+func (s *Session) ping() {
+	if s.Send(pingFrame) {
+		s.mu.Lock()
+		if !s.closing {
+			s.pinger.Reset(s.limits.PingInterval)
+		}
+		s.mu.Unlock()
+	}
 }
 
 // Send queues one compiled frame (see package wire). It reports false if
@@ -182,8 +186,8 @@ func (s *Session) Send(frame []byte) bool {
 	}
 	s.queue = append(s.queue, frame)
 	s.queued += len(frame)
+	s.startWriterLocked()
 	s.mu.Unlock()
-	s.signal()
 	return true
 }
 
@@ -191,7 +195,8 @@ func (s *Session) Send(frame []byte) bool {
 func (s *Session) overflowLocked() {
 	s.totals.SlowCloses.Add(1)
 	s.totals.Drops.Add(uint64(len(s.queue)) + 1)
-	s.log.Warn("slow consumer: outbound queue full, closing", "queued_bytes", s.queued, "limit", s.limits.QueueBytes)
+	s.log.Warn("slow consumer: outbound queue full, closing", "session", s.info.ID, "listener", s.info.Listener,
+		"identity", s.info.Identity, "queued_bytes", s.queued, "limit", s.limits.QueueBytes)
 	s.queue, s.queued = s.queue[:0], 0
 	s.closeLocked(CodeTryAgainLater, "slow consumer: queue full")
 }
@@ -238,7 +243,7 @@ func (s *Session) closeLocked(code ws.StatusCode, reason string) {
 	f := wire.CloseFrame(code, reason)
 	s.queue = append(s.queue, f)
 	s.queued += len(f)
-	s.signal()
+	s.startWriterLocked()
 }
 
 // CloseStatus returns the close code and reason once the session is
@@ -249,59 +254,48 @@ func (s *Session) CloseStatus() (ws.StatusCode, string) {
 	return s.code, s.reason
 }
 
-func (s *Session) signal() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
+// startWriterLocked starts a writer unless one is running. The writer
+// exits when it finds the queue empty.
+func (s *Session) startWriterLocked() {
+	if s.writing {
+		return
 	}
-}
-
-// take empties the queue for the writer.
-func (s *Session) take(buf [][]byte) (frames [][]byte, closing bool) {
-	s.mu.Lock()
-	frames, s.queue = s.queue, buf[:0]
-	s.queued = 0
-	closing = s.closing
-	s.mu.Unlock()
-	return frames, closing
+	s.writing = true
+	s.writerWG.Add(1)
+	go s.flush()
 }
 
 var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10) }}
 
-// writeLoop is the only writer to the socket.
-func (s *Session) writeLoop() {
-	ping := time.NewTicker(s.limits.PingInterval)
-	defer ping.Stop()
-	var spare [][]byte
+// flush is the writer, the only goroutine that writes to the socket: it
+// writes what is queued, in batches, until the queue is empty.
+func (s *Session) flush() {
+	defer s.writerWG.Done()
+	var frames [][]byte
 	for {
-		readerDone := false
-		select {
-		case <-s.wake:
-		case <-ping.C:
-			s.Send(pingFrame)
-		case <-s.readerDone:
-			readerDone = true
+		s.mu.Lock()
+		if len(s.queue) == 0 {
+			s.writing = false
+			s.mu.Unlock()
+			return
 		}
-		frames, closing := s.take(spare)
-		if len(frames) > 0 {
-			if err := s.write(frames); err != nil {
-				if !readerDone && !closing {
-					s.log.Debug("write failed", "err", err)
-				}
-				s.conn.Close() // unblocks the reader
-				return
-			}
+		frames, s.queue = s.queue, frames[:0]
+		s.queued = 0
+		closeOut := s.closing && s.code != 0 // the batch ends with our close frame
+		s.mu.Unlock()
+
+		if err := s.write(frames); err != nil {
+			s.log.Debug("write failed", "session", s.info.ID, "err", err)
+			s.conn.Close() // unblocks the reader, which ends the session
+			s.mu.Lock()
+			s.queue, s.queued, s.writing = nil, 0, false
+			s.mu.Unlock()
+			return
 		}
 		clear(frames)
-		spare = frames
-		if closing {
-			// The close frame is out (or the session ended): give the
-			// peer a bounded time to answer, then the reader returns.
+		if closeOut {
+			// Give the peer a bounded time to answer; then the reader returns.
 			_ = s.conn.SetReadDeadline(time.Now().Add(closeWait))
-			return
-		}
-		if readerDone {
-			return
 		}
 	}
 }
