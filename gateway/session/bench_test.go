@@ -41,7 +41,7 @@ func (c *sinkConn) SetWriteDeadline(time.Time) error { return nil }
 type nopHandler struct{}
 
 func (nopHandler) OnMessage(*Session, ws.OpCode, []byte) {}
-func (nopHandler) OnClose(*Session)                       {}
+func (nopHandler) OnClose(*Session)                      {}
 
 var benchLimits = Limits{MaxMessage: 1 << 20, QueueBytes: 1 << 30, WriteTimeout: time.Second, PingInterval: time.Hour, IdleTimeout: 2 * time.Hour}
 
