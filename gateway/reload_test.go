@@ -3,7 +3,9 @@ package gateway
 import (
 	"crypto/tls"
 	"fmt"
+	"io"
 	"math/big"
+	"net/http"
 	"net"
 	"os"
 	"path/filepath"
@@ -206,5 +208,40 @@ func TestReloadUnderLoad(t *testing.T) {
 		if m := readApp(t, c); string(m.Data) != `"still here"` {
 			t.Fatalf("app got %+v after reloads, want the device's message", m)
 		}
+	}
+}
+
+// TestReloadEndsResumption: session tickets do not outlive their
+// certificate generation, so a client that resumes gets the new
+// certificate after a reload, in a full handshake.
+func TestReloadEndsResumption(t *testing.T) {
+	off := false
+	h := newHarness(t, func(c *config.Config, _ *harness) { c.TLS.Watch = &off })
+	tc := h.tlsConfig(nil)
+	tc.ClientSessionCache = tls.NewLRUClientSessionCache(8)
+	var last tls.ConnectionState
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tc, DisableKeepAlives: true}}
+	get := func() {
+		resp, err := client.Get("https://" + h.app + "/.well-known/wssgate")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		last = *resp.TLS
+	}
+	get()
+	get()
+	if !last.DidResume {
+		t.Fatal("second connection did not resume: the test proves nothing")
+	}
+	next := h.leaf()
+	if _, err := h.g.ReloadFrom(certs.Source{CertPEM: next.CertPEM, KeyPEM: next.KeyPEM}, false, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	get()
+	if last.DidResume || last.PeerCertificates[0].SerialNumber.Cmp(next.Cert.SerialNumber) != 0 {
+		t.Fatalf("after reload: resumed=%v serial %v, want a full handshake with %v",
+			last.DidResume, last.PeerCertificates[0].SerialNumber, next.Cert.SerialNumber)
 	}
 }

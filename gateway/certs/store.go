@@ -1,6 +1,7 @@
 package certs
 
 import (
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -134,6 +135,9 @@ func (s *Store) build(src Source, gen uint64) (*Bundle, error) {
 		return nil, err
 	}
 	b := &Bundle{Generation: gen, LoadedAt: v.now, Certs: certs}
+	if _, err := rand.Read(b.ticketKey[:]); err != nil {
+		return nil, fmt.Errorf("session ticket key: %w", err)
+	}
 	cas, label, err := s.loadClientCAs(src)
 	if err != nil {
 		return nil, err

@@ -68,7 +68,7 @@ type TLS struct {
 	Watch *bool `yaml:"watch"`
 	// WatchDebounce waits this long after the last change before
 	// reloading, so that a cert and its key written one after the other
-	// load together. Default 1s.
+	// load together. Default 250ms.
 	WatchDebounce time.Duration `yaml:"watch_debounce"`
 }
 

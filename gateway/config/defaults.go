@@ -25,7 +25,7 @@ const (
 	DefaultShutdownGrace    = 10 * time.Second
 	DefaultMaxRequestBytes  = 8 << 10
 	DefaultMinRemaining     = 30 * 24 * time.Hour
-	DefaultWatchDebounce    = time.Second
+	DefaultWatchDebounce    = 250 * time.Millisecond
 )
 
 // Default allow-lists for app clients.
