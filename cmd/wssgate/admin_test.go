@@ -43,10 +43,10 @@ func TestAdminAPI(t *testing.T) {
 		t.Cleanup(func() { conn.Close() })
 		return conn
 	}
-	app := dial("wss://" + d.app + "/ws")
-	dev := dial("wss://" + d.dev + "/device?device_id=d1")
+	app := dial("wss://" + d.App + "/ws")
+	dev := dial("wss://" + d.Device + "/device?device_id=d1")
 
-	cc, err := grpc.NewClient(d.admin, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	cc, err := grpc.NewClient(d.Admin, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestAdminAPI(t *testing.T) {
 			case <-time.After(200 * time.Millisecond):
 			}
 		}
-		dev2 = dial("wss://" + d.dev + "/device?device_id=d2")
+		dev2 = dial("wss://" + d.Device + "/device?device_id=d2")
 		select {
 		case ev = <-events:
 			return true
@@ -177,7 +177,7 @@ func TestAdminAPI(t *testing.T) {
 	if err != nil || rr.Generation != 2 {
 		t.Fatalf("reload: got %v %v, want generation 2", rr, err)
 	}
-	conn, err := tls.Dial("tcp", d.dev, tc)
+	conn, err := tls.Dial("tcp", d.Device, tc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestAdminAPI(t *testing.T) {
 	if err != nil || len(st.Listeners) != 2 || st.CertificateGeneration != 2 {
 		t.Fatalf("stats: got %v %v", st, err)
 	}
-	resp, err := http.Get("http://" + d.ops + "/metrics")
+	resp, err := http.Get("http://" + d.Ops + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,11 +215,11 @@ func TestAdminAPI(t *testing.T) {
 		t.Log("grpcurl not on PATH: skipping its part")
 		return
 	}
-	out, err := exec.Command(grpcurl, "-plaintext", d.admin, "list").CombinedOutput()
+	out, err := exec.Command(grpcurl, "-plaintext", d.Admin, "list").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "wssgate.admin.v1.AdminService") || !strings.Contains(string(out), "grpc.health.v1.Health") {
 		t.Fatalf("grpcurl list: %v\n%s", err, out)
 	}
-	out, err = exec.Command(grpcurl, "-plaintext", "-d", `{"channel":"devices/d1/down","text":"from grpcurl"}`, d.admin, "wssgate.admin.v1.AdminService/Publish").CombinedOutput()
+	out, err = exec.Command(grpcurl, "-plaintext", "-d", `{"channel":"devices/d1/down","text":"from grpcurl"}`, d.Admin, "wssgate.admin.v1.AdminService/Publish").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `"reached"`) {
 		t.Fatalf("grpcurl Publish: %v\n%s", err, out)
 	}
@@ -268,13 +268,13 @@ func TestAdminDryRunImpact(t *testing.T) {
 	d := start(t, bin, nil, "--config", cfg)
 	devCert := deviceCA.Issue(t, certstest.LeafOptions{CN: "meter-7", Client: true})
 	tc := &tls.Config{RootCAs: ca.Pool, ServerName: "localhost", Certificates: []tls.Certificate{devCert.TLS}}
-	conn, _, _, err := ws.Dialer{TLSConfig: tc, Timeout: 5 * time.Second}.Dial(context.Background(), "wss://"+d.dev+"/device")
+	conn, _, _, err := ws.Dialer{TLSConfig: tc, Timeout: 5 * time.Second}.Dial(context.Background(), "wss://"+d.Device+"/device")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 
-	cc, err := grpc.NewClient(d.admin, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	cc, err := grpc.NewClient(d.Admin, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,18 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -23,100 +20,18 @@ import (
 	"github.com/gobwas/ws/wsutil"
 
 	"github.com/wssgate/wssgate/gateway/certs/certstest"
+	"github.com/wssgate/wssgate/internal/daemontest"
 )
 
-// binary builds wssgate once per test run.
-func binary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "wssgate")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
+func TestMain(m *testing.M) { daemontest.Main(m) }
 
-// daemon is a running wssgate process.
-type daemon struct {
-	cmd      *exec.Cmd
-	app, dev string // bound addresses, from the log
-	admin    string
-	ops      string
-	logs     chan string
-	done     chan struct{} // closed when the process has exited
-	err      error         // cmd.Wait's result, set before done is closed
-}
+// binary is the wssgate binary, built once for all tests.
+func binary(t *testing.T) string { return daemontest.Binary(t) }
 
 // start runs wssgate serve with args and waits for its "serving" line.
-func start(t *testing.T, bin string, env []string, args ...string) *daemon {
+func start(t *testing.T, bin string, env []string, args ...string) *daemontest.Daemon {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "--log-format", "json"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	d := &daemon{cmd: cmd, logs: make(chan string, 1000), done: make(chan struct{})}
-	t.Cleanup(func() {
-		select {
-		case <-d.done:
-		default:
-			_ = cmd.Process.Kill() // only the process this test started
-			<-d.done
-		}
-	})
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			select {
-			case d.logs <- sc.Text():
-			default:
-			}
-		}
-		close(d.logs)
-		d.err = cmd.Wait()
-		close(d.done)
-	}()
-	deadline := time.After(20 * time.Second)
-	for {
-		select {
-		case line, ok := <-d.logs:
-			if !ok {
-				t.Fatalf("wssgate exited before serving")
-			}
-			t.Log(line)
-			var m map[string]any
-			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "wssgate serving" {
-				d.app = strings.TrimSuffix(strings.TrimPrefix(m["app"].(string), "https://"), "/")
-				d.dev = strings.TrimSuffix(strings.TrimPrefix(m["device_ws"].(string), "wss://"), "/device")
-				d.admin, _ = m["admin"].(string)
-				d.ops, _ = m["ops"].(string)
-				return d
-			}
-		case <-deadline:
-			t.Fatal("wssgate did not log \"wssgate serving\" within 20 s")
-		}
-	}
-}
-
-func (d *daemon) signal(t *testing.T, sig os.Signal) {
-	if err := d.cmd.Process.Signal(sig); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (d *daemon) wait(t *testing.T, within time.Duration) error {
-	t.Helper()
-	select {
-	case <-d.done:
-		return d.err
-	case <-time.After(within):
-		t.Fatalf("wssgate did not exit within %s", within)
-	}
-	return nil
+	return daemontest.StartArgs(t, bin, env, args...)
 }
 
 func writeConfig(t *testing.T, dir, yaml string) string {
@@ -149,7 +64,7 @@ func TestDevModeEmptyStateDir(t *testing.T) {
 	roots.AppendCertsFromPEM(caPEM)
 	// Both ports serve the same certificate, valid for localhost against dev-ca.pem.
 	var fps [][32]byte
-	for _, addr := range []string{d.app, d.dev} {
+	for _, addr := range []string{d.App, d.Device} {
 		c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, ServerName: "localhost"})
 		if err != nil {
 			t.Fatalf("%s: %v", addr, err)
@@ -162,7 +77,7 @@ func TestDevModeEmptyStateDir(t *testing.T) {
 	}
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "localhost"}}}
 	for _, path := range []string{"/", "/.well-known/wssgate", "/wssgate.js"} {
-		resp, err := client.Get("https://" + d.app + path)
+		resp, err := client.Get("https://" + d.App + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,8 +87,8 @@ func TestDevModeEmptyStateDir(t *testing.T) {
 			t.Errorf("%s: status %d, insecure URL in body: %v", path, resp.StatusCode, strings.Contains(string(body), "ws://"))
 		}
 	}
-	d.signal(t, syscall.SIGTERM)
-	if err := d.wait(t, 15*time.Second); err != nil {
+	d.Signal(t, syscall.SIGTERM)
+	if err := d.Wait(t, 15*time.Second); err != nil {
 		t.Fatalf("exit: %v, want status 0", err)
 	}
 }
@@ -196,8 +111,8 @@ func TestSIGTERMSendsGoingAwayAndSIGHUPReloads(t *testing.T) {
 		t.Cleanup(func() { conn.Close() })
 		return conn
 	}
-	app := dial("wss://" + d.app + "/ws")
-	dev := dial("wss://" + d.dev + "/device?device_id=d1")
+	app := dial("wss://" + d.App + "/ws")
+	dev := dial("wss://" + d.Device + "/device?device_id=d1")
 
 	// SIGHUP with a new certificate on disk: new handshakes see it, the
 	// live sessions stay.
@@ -208,10 +123,10 @@ func TestSIGTERMSendsGoingAwayAndSIGHUPReloads(t *testing.T) {
 	if err := os.WriteFile(keyFile, next.KeyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d.signal(t, syscall.SIGHUP)
+	d.Signal(t, syscall.SIGHUP)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		c, err := tls.Dial("tcp", d.dev, tc)
+		c, err := tls.Dial("tcp", d.Device, tc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -233,7 +148,7 @@ func TestSIGTERMSendsGoingAwayAndSIGHUPReloads(t *testing.T) {
 		t.Fatalf("app session after reload: got %q %v, want ack", p, err)
 	}
 
-	d.signal(t, syscall.SIGTERM)
+	d.Signal(t, syscall.SIGTERM)
 	for name, c := range map[string]net.Conn{"app": app, "device": dev} {
 		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		code := ws.StatusCode(0)
@@ -254,7 +169,7 @@ func TestSIGTERMSendsGoingAwayAndSIGHUPReloads(t *testing.T) {
 			t.Errorf("%s: got close %d, want 1001", name, code)
 		}
 	}
-	if err := d.wait(t, 10*time.Second); err != nil {
+	if err := d.Wait(t, 10*time.Second); err != nil {
 		t.Fatalf("exit: %v, want status 0", err)
 	}
 }
