@@ -516,3 +516,21 @@ func TestDeviceMutualTLS(t *testing.T) {
 		})
 	}
 }
+
+// A peer that never answers our close frame is cut off after a short
+// bound, not after the whole shutdown grace.
+func TestShutdownUnresponsivePeer(t *testing.T) {
+	h := newHarness(t, nil)
+	h.dialDevice("mute") // never reads, never answers
+	h.dialApp()
+	waitFor(t, "sessions", func() bool { return h.g.Registry().Len() == 2 })
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.g.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Shutdown took %s with silent peers, want about 2 s", d)
+	}
+}
