@@ -35,14 +35,7 @@ func TestAdminAPI(t *testing.T) {
 		"app: {address: '127.0.0.1:0'}\ndevice: {address: '127.0.0.1:0'}\nadmin: {address: '127.0.0.1:0'}\nops: {address: '127.0.0.1:0'}\n")
 	d := start(t, bin, nil, "--config", cfg)
 	tc := &tls.Config{RootCAs: ca.Pool, ServerName: "localhost"}
-	dial := func(url string) net.Conn {
-		conn, _, _, err := ws.Dialer{TLSConfig: tc, Timeout: 5 * time.Second}.Dial(context.Background(), url)
-		if err != nil {
-			t.Fatalf("dial %s: %v", url, err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		return conn
-	}
+	dial := func(url string) net.Conn { return dialWS(t, tc, url) }
 	app := dial("wss://" + d.App + "/ws")
 	dev := dial("wss://" + d.Device + "/device?device_id=d1")
 

@@ -34,6 +34,17 @@ func start(t *testing.T, bin string, env []string, args ...string) *daemontest.D
 	return daemontest.StartArgs(t, bin, env, args...)
 }
 
+// dialWS opens a WebSocket with tc, closed when the test ends.
+func dialWS(t *testing.T, tc *tls.Config, url string) net.Conn {
+	t.Helper()
+	conn, _, _, err := ws.Dialer{TLSConfig: tc, Timeout: 5 * time.Second}.Dial(context.Background(), url)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 func writeConfig(t *testing.T, dir, yaml string) string {
 	p := filepath.Join(dir, "wssgate.yaml")
 	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
@@ -103,14 +114,7 @@ func TestSIGTERMSendsGoingAwayAndSIGHUPReloads(t *testing.T) {
 		"app: {address: '127.0.0.1:0'}\ndevice: {address: '127.0.0.1:0'}\nadmin: {address: 'off'}\nops: {address: 'off'}\nshutdown_grace: 5s\n")
 	d := start(t, bin, nil, "--config", cfg)
 	tc := &tls.Config{RootCAs: ca.Pool, ServerName: "localhost"}
-	dial := func(url string) net.Conn {
-		conn, _, _, err := ws.Dialer{TLSConfig: tc, Timeout: 5 * time.Second}.Dial(context.Background(), url)
-		if err != nil {
-			t.Fatalf("dial %s: %v", url, err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		return conn
-	}
+	dial := func(url string) net.Conn { return dialWS(t, tc, url) }
 	app := dial("wss://" + d.App + "/ws")
 	dev := dial("wss://" + d.Device + "/device?device_id=d1")
 

@@ -79,3 +79,19 @@ func readLimited(name string, stdin io.Reader) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// parsePayload parses the arguments of send and publish:
+// TARGET (--text S | --file F [--binary]), and reads the payload.
+func (c *cli) parsePayload(args []string) (target, text string, data []byte, isBinary bool, err error) {
+	fs := c.newFlags()
+	p := addPayloadFlags(fs)
+	pos, err := c.parse(fs, args, 1)
+	if err != nil {
+		return "", "", nil, false, err
+	}
+	if msg := p.check(); msg != "" {
+		return "", "", nil, false, c.usageErrorf("%s", msg)
+	}
+	text, data, isBinary, err = p.read(c.stdin)
+	return pos[0], text, data, isBinary, err
+}

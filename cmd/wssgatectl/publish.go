@@ -9,20 +9,11 @@ import (
 
 // runPublish publishes one message on a channel and reports how many sessions it reached.
 func (c *cli) runPublish(ctx context.Context, args []string) error {
-	fs := c.newFlags()
-	p := addPayloadFlags(fs)
-	pos, err := c.parse(fs, args, 1)
+	target, text, data, isBinary, err := c.parsePayload(args)
 	if err != nil {
 		return err
 	}
-	if msg := p.check(); msg != "" {
-		return c.usageErrorf("%s", msg)
-	}
-	text, data, isBinary, err := p.read(c.stdin)
-	if err != nil {
-		return err
-	}
-	req := &adminv1.PublishRequest{Channel: pos[0]}
+	req := &adminv1.PublishRequest{Channel: target}
 	if isBinary {
 		req.Payload = &adminv1.PublishRequest_Binary{Binary: data}
 	} else {
@@ -41,6 +32,6 @@ func (c *cli) runPublish(ctx context.Context, args []string) error {
 	if c.g.json {
 		return c.printJSON(resp)
 	}
-	_, err = fmt.Fprintf(c.stdout, "published to %s: reached %d sessions\n", pos[0], resp.GetReached())
+	_, err = fmt.Fprintf(c.stdout, "published to %s: reached %d sessions\n", target, resp.GetReached())
 	return err
 }

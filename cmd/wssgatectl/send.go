@@ -9,20 +9,11 @@ import (
 
 // runSend queues one text or binary frame for one session.
 func (c *cli) runSend(ctx context.Context, args []string) error {
-	fs := c.newFlags()
-	p := addPayloadFlags(fs)
-	pos, err := c.parse(fs, args, 1)
+	target, text, data, isBinary, err := c.parsePayload(args)
 	if err != nil {
 		return err
 	}
-	if msg := p.check(); msg != "" {
-		return c.usageErrorf("%s", msg)
-	}
-	text, data, isBinary, err := p.read(c.stdin)
-	if err != nil {
-		return err
-	}
-	req := &adminv1.SendToSessionRequest{Id: pos[0]}
+	req := &adminv1.SendToSessionRequest{Id: target}
 	if isBinary {
 		req.Payload = &adminv1.SendToSessionRequest_Binary{Binary: data}
 	} else {
@@ -41,6 +32,6 @@ func (c *cli) runSend(ctx context.Context, args []string) error {
 	if c.g.json {
 		return c.printJSON(resp)
 	}
-	_, err = fmt.Fprintf(c.stdout, "sent %d bytes to session %s\n", max(len(text), len(data)), pos[0])
+	_, err = fmt.Fprintf(c.stdout, "sent %d bytes to session %s\n", max(len(text), len(data)), target)
 	return err
 }
