@@ -121,7 +121,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		HandshakeTimeout: cfg.App.Limits.HandshakeTimeout,
 		MaxConnections:   cfg.App.Limits.MaxConnections,
 		CertGeneration:   g.generation,
-		Run:              g.runApp,
+		Start:            g.startApp,
 		Log:              log.With("listener", AppListener),
 		Stats:            &listener.Stats{Name: AppListener, Role: session.RoleApp},
 	}
@@ -135,7 +135,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		MaxRequestBytes:  int(cfg.Device.MaxRequestBytes),
 		MaxConnections:   cfg.Device.Limits.MaxConnections,
 		CertGeneration:   g.generation,
-		Run:              g.runDevice,
+		Start:            g.startDevice,
 		Log:              log.With("listener", DeviceListener),
 		Stats:            &listener.Stats{Name: DeviceListener, Role: session.RoleDevice},
 	}

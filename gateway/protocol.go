@@ -16,14 +16,14 @@ import (
 	"github.com/wssgate/wssgate/gateway/wire"
 )
 
-// runApp serves one app (browser) session on the calling goroutine.
-func (g *Gateway) runApp(conn net.Conn, info session.Info) {
-	g.run(session.New(conn, info, &g.appLimits, g.appProto, &g.app.Stats.Sessions, g.log))
+// startApp starts one app (browser) session.
+func (g *Gateway) startApp(conn net.Conn, info *session.Info, done func()) {
+	g.start(session.New(conn, info, &g.appLimits, g.appProto, &g.app.Stats.Sessions, g.log), done)
 }
 
-// runDevice serves one device session: it receives devices/ID/down and
+// startDevice starts one device session: it receives devices/ID/down and
 // publishes every frame to devices/ID/up.
-func (g *Gateway) runDevice(conn net.Conn, info session.Info) {
+func (g *Gateway) startDevice(conn net.Conn, info *session.Info, done func()) {
 	s := session.New(conn, info, &g.deviceLimits, g.devProto, &g.device.Stats.Sessions, g.log)
 	s.Data = "devices/" + info.Identity + "/up" // computed once, not per frame
 	down := "devices/" + info.Identity + "/down"
@@ -33,10 +33,12 @@ func (g *Gateway) runDevice(conn net.Conn, info session.Info) {
 	} else {
 		s.AddSubscription(down)
 	}
-	g.run(s)
+	g.start(s, done)
 }
 
-func (g *Gateway) run(s *session.Session) {
+// start registers s and runs it on a new goroutine, which the registry
+// owns: Shutdown closes every registered session and waits for them.
+func (g *Gateway) start(s *session.Session, done func()) {
 	if old := g.registry.Add(s); old != nil {
 		old.Close(session.CodeReplaced, "replaced")
 		g.log.Info("device session replaced by a newer one", "identity", s.Info().Identity, "old", old.ID(), "new", s.ID())
@@ -45,11 +47,18 @@ func (g *Gateway) run(s *session.Session) {
 		s.Close(ws.StatusGoingAway, "server shutting down")
 	}
 	if g.log.Enabled(context.Background(), slog.LevelDebug) {
-		info := s.Info()
-		g.log.Debug("session connected", "session", info.ID, "listener", info.Listener, "identity", info.Identity,
-			"remote", info.RemoteAddr, "tls", info.TLSVersion)
+		g.log.Debug("session connected", "session", s.ID(), "listener", s.Info().Listener, "identity", s.Info().Identity,
+			"remote", s.Info().RemoteAddr, "tls", s.Info().TLSVersion)
 	}
+	go runSession(s, done)
+}
+
+// runSession is the session's reader goroutine. It is kept shallow: an
+// idle session's stack is this frame, Run's and the read path's, so that
+// the runtime can shrink it.
+func runSession(s *session.Session, done func()) {
 	s.Run()
+	done()
 }
 
 // end is the common end of every session.

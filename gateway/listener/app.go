@@ -67,8 +67,9 @@ type App struct {
 	HandshakeTimeout time.Duration
 	MaxConnections   int
 	CertGeneration   func() uint64
-	// Run runs an upgraded session until it ends.
-	Run   func(net.Conn, session.Info)
+	// Start starts an upgraded session on a goroutine of its own and
+	// returns; done is called when the session has ended.
+	Start func(conn net.Conn, info *session.Info, done func())
 	Log   *slog.Logger
 	Stats *Stats
 
@@ -180,12 +181,9 @@ func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
 	_ = conn.SetDeadline(time.Time{})
 	a.Stats.HandshakesOK.Add(1)
 	a.Stats.Open.Add(1)
-	// A goroutine of its own, so that net/http's connection state (request,
-	// buffers, this goroutine's stack) is freed while the session lives.
-	go func() {
-		defer a.Stats.Open.Add(-1)
-		a.Run(conn, info)
-	}()
+	// The session gets a goroutine of its own: net/http's connection state
+	// (request, buffers, this goroutine's stack) is freed while it lives.
+	a.Start(conn, &info, func() { a.Stats.Open.Add(-1) })
 }
 
 // errorLog receives net/http's own log lines: failed TLS handshakes

@@ -47,8 +47,9 @@ type Device struct {
 	MaxConnections   int // 0: no cap
 	// CertGeneration reports the certificate generation serving now.
 	CertGeneration func() uint64
-	// Run runs an upgraded session until it ends.
-	Run   func(net.Conn, session.Info)
+	// Start starts an upgraded session on a goroutine of its own and
+	// returns; done is called when the session has ended.
+	Start func(conn net.Conn, info *session.Info, done func())
 	Log   *slog.Logger
 	Stats *Stats
 
@@ -129,8 +130,9 @@ func (d *Device) track(c net.Conn, add bool) {
 	d.mu.Unlock()
 }
 
-// handle does TLS and the upgrade under one deadline, then runs the
-// session on this goroutine. Close waits for the handshake part only.
+// handle does TLS and the upgrade under one deadline, then starts the
+// session. The session runs on a new goroutine, so that the stack this one
+// grew during the TLS handshake is freed. Close waits for handle only.
 func (d *Device) handle(raw net.Conn) {
 	conn := tls.Server(raw, d.TLS)
 	info, ok := d.handshake(conn)
@@ -151,8 +153,7 @@ func (d *Device) handle(raw net.Conn) {
 	}
 	d.Stats.HandshakesOK.Add(1)
 	d.Stats.Open.Add(1)
-	defer d.Stats.Open.Add(-1)
-	d.Run(conn, info)
+	d.Start(conn, &info, func() { d.Stats.Open.Add(-1) })
 }
 
 var closeOverloaded = ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusCode(1013), "listener at max_connections")))

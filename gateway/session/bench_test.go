@@ -49,7 +49,7 @@ var benchLimits = Limits{MaxMessage: 1 << 20, QueueBytes: 1 << 30, WriteTimeout:
 // Deliver (frame compiled once, shared) → queue → writer → conn.Write.
 func BenchmarkSessionDeliver(b *testing.B) {
 	conn := newSink()
-	s := New(conn, Info{Role: RoleApp}, &benchLimits, nopHandler{}, &Counters{}, slog.New(slog.DiscardHandler))
+	s := New(conn, &Info{Role: RoleApp}, &benchLimits, nopHandler{}, &Counters{}, slog.New(slog.DiscardHandler))
 	done := make(chan struct{})
 	go func() { s.Run(); close(done) }()
 	d := &hub.Delivery{Message: hub.Message{Channel: "devices/d1/up", Data: []byte(`{"seq":1,"ts":1700000000000000000}`)}}

@@ -112,15 +112,15 @@ func NewID() string {
 
 // New makes a session over an upgraded connection. limits and totals are
 // the listener's, shared by its sessions. Call Run to serve it.
-func New(conn net.Conn, info Info, limits *Limits, h Handler, totals *Counters, log *slog.Logger) *Session {
-	if info.ID == "" {
-		info.ID = NewID()
+func New(conn net.Conn, info *Info, limits *Limits, h Handler, totals *Counters, log *slog.Logger) *Session {
+	s := &Session{info: *info, conn: conn, limits: limits, handler: h, totals: totals, log: log}
+	if s.info.ID == "" {
+		s.info.ID = NewID()
 	}
-	if info.ConnectedAt.IsZero() {
-		info.ConnectedAt = time.Now()
+	if s.info.ConnectedAt.IsZero() {
+		s.info.ConnectedAt = time.Now()
 	}
-	s := &Session{info: info, conn: conn, limits: limits, handler: h, totals: totals, log: log}
-	s.lastActivity.Store(info.ConnectedAt.UnixNano())
+	s.lastActivity.Store(s.info.ConnectedAt.UnixNano())
 	return s
 }
 
