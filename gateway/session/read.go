@@ -110,11 +110,11 @@ func (s *Session) onControl(hdr ws.Header, r io.Reader) error {
 		code, reason, ok := wire.ParseClose(p)
 		switch {
 		case !ok:
-			s.Close(ws.StatusProtocolError, "invalid close frame")
+			s.closeFromReader(ws.StatusProtocolError, "invalid close frame")
 		case code == ws.StatusNoStatusRcvd:
-			s.Close(ws.StatusNormalClosure, "")
+			s.closeFromReader(ws.StatusNormalClosure, "")
 		default:
-			s.Close(code, reason) // echo the peer's code
+			s.closeFromReader(code, reason) // echo the peer's code
 		}
 		return errPeerClosed
 	}
@@ -129,16 +129,16 @@ func (s *Session) readFailed(err error) (drain bool) {
 	case errors.Is(err, errPeerClosed):
 		return false
 	case errors.Is(err, wsutil.ErrMessageTooLarge), errors.Is(err, wsutil.ErrFrameTooLarge):
-		s.Close(ws.StatusMessageTooBig, "message too big")
+		s.closeFromReader(ws.StatusMessageTooBig, "message too big")
 	case errors.Is(err, wsutil.ErrInvalidUTF8):
-		s.Close(ws.StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
+		s.closeFromReader(ws.StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
 	case errors.As(err, &perr), errors.Is(err, ws.ErrHeaderLengthMSB), errors.Is(err, ws.ErrHeaderLengthUnexpected):
-		s.Close(ws.StatusProtocolError, err.Error())
+		s.closeFromReader(ws.StatusProtocolError, err.Error())
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		if s.isClosing() {
 			return false // the peer did not answer our close in time
 		}
-		s.Close(ws.StatusGoingAway, "idle timeout")
+		s.closeFromReader(ws.StatusGoingAway, "idle timeout")
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 		return false
 	default:

@@ -142,7 +142,15 @@ func (s *Session) Run() {
 	s.mu.Lock()
 	s.pinger.Stop()
 	s.closing = true // Send refuses from now on, so no writer starts after this
+	inline := !s.writing && len(s.queue) > 0
+	if inline { // e.g. the reader's close frame: write it on this goroutine
+		s.writing = true
+		s.writerWG.Add(1)
+	}
 	s.mu.Unlock()
+	if inline {
+		s.flush()
+	}
 	s.writerWG.Wait() // bounded: every write has a deadline
 	if drain {
 		// Bounded in time and bytes: the peer answers our close and hangs up.
@@ -230,20 +238,38 @@ func deviceFrame(m hub.Message) []byte {
 // after a short bound. Close is idempotent; only the first code counts.
 func (s *Session) Close(code ws.StatusCode, reason string) {
 	s.mu.Lock()
-	s.closeLocked(code, reason)
+	if s.queueCloseLocked(code, reason) {
+		s.startWriterLocked()
+	}
+	s.mu.Unlock()
+}
+
+// closeFromReader is Close for the reader, which returns right after: Run
+// then writes the close frame itself, unless a writer is running.
+func (s *Session) closeFromReader(code ws.StatusCode, reason string) {
+	s.mu.Lock()
+	s.queueCloseLocked(code, reason)
 	s.mu.Unlock()
 }
 
 func (s *Session) closeLocked(code ws.StatusCode, reason string) {
+	if s.queueCloseLocked(code, reason) {
+		s.startWriterLocked()
+	}
+}
+
+// queueCloseLocked queues the close frame unless the session is closing
+// already; it reports whether it did.
+func (s *Session) queueCloseLocked(code ws.StatusCode, reason string) bool {
 	if s.closing {
-		return
+		return false
 	}
 	s.closing = true
 	s.code, s.reason = code, reason
 	f := wire.CloseFrame(code, reason)
 	s.queue = append(s.queue, f)
 	s.queued += len(f)
-	s.startWriterLocked()
+	return true
 }
 
 // CloseStatus returns the close code and reason once the session is
