@@ -41,12 +41,12 @@ type options struct {
 
 	duration, hold, drain, dialTimeout, maxRun time.Duration
 
-	target                 string // handshake: device | app
-	admin, adminToken      string
-	reloads                int
-	before                 time.Duration
-	quiet                  bool
-	progress               io.Writer
+	target            string // handshake: device | app
+	admin, adminToken string
+	reloads           int
+	before            time.Duration
+	quiet             bool
+	progress          io.Writer
 
 	certMu    sync.Mutex
 	certCache map[string]*tls.Certificate
