@@ -105,6 +105,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		log.Warn("certificate warning", "warning", w)
 	}
 	g.hub = hub.New(cfg.Node, nil)
+	g.hub.SetDirect(g.deviceFor)
 	g.appProto = &appProtocol{g: g, subscribe: cfg.App.Subscribe, publish: cfg.App.Publish}
 	g.devProto = &deviceProtocol{g: g}
 	root, err := appRoot(cfg.App)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"strings"
 
 	"github.com/gobwas/ws"
 
@@ -26,14 +27,27 @@ func (g *Gateway) startApp(conn net.Conn, info *session.Info, done func()) {
 func (g *Gateway) startDevice(conn net.Conn, info *session.Info, done func()) {
 	s := session.New(conn, info, &g.deviceLimits, g.devProto, &g.device.Stats.Sessions, g.log)
 	s.Data = "devices/" + info.Identity + "/up" // computed once, not per frame
-	down := "devices/" + info.Identity + "/down"
-	if err := g.hub.Subscribe(s, down); err != nil {
-		g.log.Error("device subscription failed", "identity", info.Identity, "err", err)
-		s.Close(ws.StatusInternalServerError, "subscription failed")
-	} else {
-		s.AddSubscription(down)
-	}
+	// devices/ID/down reaches the session through the hub's direct lookup
+	// (deviceFor), not the subscription index: no index entry per device.
+	s.AddSubscription("devices/" + info.Identity + "/down")
 	g.start(s, done)
+}
+
+// deviceFor is the hub's direct lookup: the live device session that
+// "devices/ID/down" is addressed to.
+func (g *Gateway) deviceFor(channel string) hub.Subscriber {
+	rest, ok := strings.CutPrefix(channel, "devices/")
+	if !ok {
+		return nil
+	}
+	id, ok := strings.CutSuffix(rest, "/down")
+	if !ok || strings.IndexByte(id, '/') >= 0 {
+		return nil
+	}
+	if s, ok := g.registry.Device(id); ok {
+		return s
+	}
+	return nil
 }
 
 // start registers s and runs it on a new goroutine, which the registry

@@ -42,6 +42,8 @@ type Hub struct {
 	dedupSeq uint64     // sequence number of the last deduplicated publication
 
 	bufs sync.Pool // of *matchBuf
+
+	direct func(channel string) Subscriber // set by SetDirect before use; never changed after
 }
 
 // bindKey identifies one (subscriber, pattern) subscription.
@@ -108,6 +110,14 @@ func (h *Hub) fromBroker(m Message) {
 	h.deliver(m)
 }
 
+// SetDirect installs a lookup consulted for every message, local or from
+// the broker, besides the subscription index: it names at most one more
+// subscriber by channel alone (e.g. the device session of
+// "devices/ID/down"), at no index cost per subscriber. That subscriber
+// must not also be subscribed to a pattern matching the channel, or it is
+// delivered to twice. Call it before Start and Publish.
+func (h *Hub) SetDirect(lookup func(channel string) Subscriber) { h.direct = lookup }
+
 // Close stops receiving from the broker, closes the broker if the Hub created it, and makes later
 // Publish, Subscribe and Start calls return ErrClosed. Existing subscriptions are kept (so
 // UnsubscribeAll still works) but receive nothing more. Close is idempotent.
@@ -166,11 +176,18 @@ func (h *Hub) deliver(m Message) int {
 	if len(buf.multi) > 0 {
 		buf.multi = h.dedupe(buf.multi)
 	}
-	if len(buf.one) == 0 && len(buf.multi) == 0 {
+	var direct Subscriber
+	if h.direct != nil {
+		direct = h.direct(m.Channel)
+	}
+	if len(buf.one) == 0 && len(buf.multi) == 0 && direct == nil {
 		return 0
 	}
 	d := &Delivery{Message: m}
 	n := 0
+	if direct != nil && direct.Deliver(d) {
+		n++
+	}
 	for _, e := range buf.one {
 		if e.s.Deliver(d) {
 			n++

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -527,5 +528,43 @@ func TestDeliveryFrameConcurrent(t *testing.T) {
 	wg.Wait()
 	if got := calls.Load(); got != 1 {
 		t.Errorf("got %d encodings, want 1", got)
+	}
+}
+
+func TestDirectLookup(t *testing.T) {
+	b := NewMemoryBroker()
+	t.Cleanup(func() { b.Close() })
+	device, watcher, remoteDevice := new(recorder), new(recorder), new(recorder)
+	lookup := func(r *recorder) func(string) Subscriber {
+		return func(ch string) Subscriber {
+			if ch == "devices/d1/down" {
+				return r
+			}
+			return nil
+		}
+	}
+	ha, hb := New("a", b), New("b", b)
+	ha.SetDirect(lookup(device))
+	hb.SetDirect(lookup(remoteDevice))
+	for _, h := range []*Hub{ha, hb} {
+		if err := h.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Close() })
+	}
+	mustSubscribe(t, ha, watcher, "devices/+/down")
+
+	if got := mustPublish(t, ha, "devices/d1/down"); got != 2 {
+		t.Errorf("reached %d, want 2 (the direct subscriber and the pattern one)", got)
+	}
+	if got := mustPublish(t, ha, "devices/d2/down"); got != 1 {
+		t.Errorf("reached %d for another device, want 1 (the pattern one)", got)
+	}
+	if got, want := strings.Join(device.channels(), ","), "devices/d1/down"; got != want {
+		t.Errorf("direct subscriber got %q, want %q", got, want)
+	}
+	// Through the broker, hub b's direct lookup delivers too.
+	if got, want := strings.Join(remoteDevice.channels(), ","), "devices/d1/down"; got != want {
+		t.Errorf("direct subscriber on the other node got %q, want %q", got, want)
 	}
 }
