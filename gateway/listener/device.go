@@ -179,14 +179,13 @@ func (d *Device) handshake(conn *tls.Conn) (session.Info, bool) {
 	)
 	u := ws.Upgrader{
 		OnRequest: func(uri []byte) error {
-			pu, err := url.ParseRequestURI(string(uri))
-			if err != nil || pu.Path != d.Path {
+			path, query, _ := bytes.Cut(uri, []byte("?"))
+			if string(path) != d.Path {
 				reason = BadPath
 				return ws.RejectConnectionError(ws.RejectionStatus(404),
 					ws.RejectionReason(fmt.Sprintf("no WebSocket endpoint at this path; devices connect to %s", d.Path)))
 			}
-			q := pu.Query()
-			creds.Token, creds.DeviceID = q.Get("token"), q.Get("device_id")
+			creds.Token, creds.DeviceID = queryValue(query, "token"), queryValue(query, "device_id")
 			return nil
 		},
 		OnHeader: func(key, value []byte) error {
@@ -285,6 +284,24 @@ func (d *Device) upgradeFailed(conn *tls.Conn, lr *limitedReader, remote string,
 		f.Message = "connection closed during the upgrade"
 	}
 	d.Stats.fail(d.Log, f)
+}
+
+// queryValue returns the unescaped value of key in a raw query, "" if
+// absent or malformed. It allocates only for the value it returns.
+func queryValue(query []byte, key string) string {
+	for len(query) > 0 {
+		var pair []byte
+		pair, query, _ = bytes.Cut(query, []byte("&"))
+		k, v, _ := bytes.Cut(pair, []byte("="))
+		if string(k) == key {
+			s, err := url.QueryUnescape(string(v))
+			if err != nil {
+				return ""
+			}
+			return s
+		}
+	}
+	return ""
 }
 
 // limitedReader bounds what the upgrade may read: gobwas/ws does not bound
