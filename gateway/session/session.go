@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -298,15 +299,28 @@ var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10
 func (s *Session) flush() {
 	defer s.writerWG.Done()
 	var frames [][]byte
+	lingered, burst := false, false
 	for {
 		s.mu.Lock()
+		if len(s.queue) == 0 && burst && !lingered {
+			// The last batch had several frames: a fan-out burst, where
+			// the publisher is about to queue more. Let it run once, then
+			// write what came as one batch, instead of ending this
+			// goroutine and starting another.
+			s.mu.Unlock()
+			lingered = true
+			runtime.Gosched()
+			continue
+		}
 		if len(s.queue) == 0 {
 			s.writing = false
 			s.mu.Unlock()
 			return
 		}
+		lingered = false
 		frames, s.queue = s.queue, frames[:0]
 		s.queued = 0
+		burst = len(frames) > 1
 		closeOut := s.closing && s.code != 0 // the batch ends with our close frame
 		s.mu.Unlock()
 
