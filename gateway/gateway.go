@@ -97,6 +97,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		CRLFiles:     cfg.TLS.CRLFiles,
 		Hostnames:    hostnames(cfg),
 		MinRemaining: cfg.TLS.MinRemaining,
+
+		MinRemainingIsError: cfg.TLS.MinRemainingError,
 	})
 	if err != nil {
 		return nil, err

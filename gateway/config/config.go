@@ -62,6 +62,8 @@ type TLS struct {
 	Hostnames []string `yaml:"hostnames"`
 	// MinRemaining warns when a certificate expires sooner. Default 720h.
 	MinRemaining time.Duration `yaml:"min_remaining"`
+	// MinRemainingError refuses such a certificate instead of warning.
+	MinRemainingError bool `yaml:"min_remaining_error"`
 	// Watch reloads when a certificate, key, CA or CRL file changes on disk
 	// (in place, renamed into place, or a Kubernetes secret's symlink
 	// swap). Default true.
