@@ -264,8 +264,13 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 }
 
 func (g *Gateway) shutdown(ctx context.Context) error {
-	g.draining.Store(true)
-	errs := []error{g.app.Close(ctx), g.device.Close()}
+	g.draining.Store(true) // sessions that start from now on are closed at once
+	errs := []error{g.device.Close()}
+	// http.Server.Shutdown waits for HTTP requests in flight (a proxied
+	// stream, a slow download): run it beside the sessions' close, not
+	// before it, so that every session hears 1001 within the grace.
+	appDone := make(chan error, 1)
+	go func() { appDone <- g.app.Close(ctx) }()
 	if g.stopWatch != nil {
 		g.stopWatch()
 	}
@@ -274,6 +279,7 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 	if err := g.registry.WaitEmpty(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("wait for %d sessions: %w", g.registry.Len(), err))
 	}
+	errs = append(errs, <-appDone)
 	g.wg.Wait()
 	errs = append(errs, g.hub.Close())
 	return errors.Join(errs...)

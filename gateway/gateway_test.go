@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -533,4 +534,39 @@ func TestShutdownUnresponsivePeer(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("Shutdown took %s with silent peers, want about 2 s", d)
 	}
+}
+
+func TestReviewFixes(t *testing.T) {
+	h := newHarness(t, nil)
+	t.Run("a large device message reaches apps although base64 grows it past queue_bytes", func(t *testing.T) {
+		app := h.dialApp()
+		subscribe(t, app, "devices/+/up")
+		dev := h.dialDevice("big")
+		waitFor(t, "device", func() bool { _, ok := h.g.Registry().Device("big"); return ok })
+		payload := bytes.Repeat([]byte{0xab}, 900<<10) // 900 KiB → 1.2 MiB of base64
+		if err := wsutil.WriteClientBinary(dev, payload); err != nil {
+			t.Fatal(err)
+		}
+		m := readApp(t, app)
+		if got, _ := base64.StdEncoding.DecodeString(m.DataBase64); !bytes.Equal(got, payload) {
+			t.Fatalf("got %d bytes, want the 900 KiB payload", len(got))
+		}
+	})
+	t.Run("subscriptions per session are capped", func(t *testing.T) {
+		app := h.dialApp()
+		for i := range MaxSubscriptions {
+			if m := request(t, app, fmt.Sprintf(`{"type":"subscribe","id":%d,"channel":"devices/d%d/up"}`, i, i)); m.Type != "ack" {
+				t.Fatalf("subscription %d: got %+v", i, m)
+			}
+		}
+		if m := request(t, app, `{"type":"subscribe","id":"x","channel":"devices/one-more/up"}`); m.Code != "limit" {
+			t.Fatalf("got %+v, want error limit", m)
+		}
+	})
+	t.Run("browsers are refused on the device listener", func(t *testing.T) {
+		_, err := h.tryDial("wss://"+h.device+"/device?device_id=b", http.Header{"Origin": {"https://evil.example"}}, nil)
+		if err == nil || !strings.Contains(err.Error(), "403") {
+			t.Fatalf("got %v, want 403", err)
+		}
+	})
 }

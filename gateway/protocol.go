@@ -108,6 +108,10 @@ func (p *deviceProtocol) OnMessage(s *session.Session, op ws.OpCode, data []byte
 
 func (p *deviceProtocol) OnClose(s *session.Session) { p.g.end(s) }
 
+// MaxSubscriptions bounds the patterns one app session may hold, so that
+// one client cannot grow the hub's index without limit.
+const MaxSubscriptions = 256
+
 // appProtocol: the JSON envelope of DESIGN.md, with per-listener
 // allow-lists. Every request with an id gets exactly one ack or error.
 type appProtocol struct {
@@ -145,6 +149,9 @@ func (p *appProtocol) handle(s *session.Session, req *wire.Request) (reached int
 		}
 		if !slices.ContainsFunc(p.subscribe, func(a string) bool { return hub.Covers(a, req.Channel) }) {
 			return -1, wire.CodeForbidden, fmt.Errorf("subscribe to %s not allowed", req.Channel)
+		}
+		if s.SubscriptionCount() >= MaxSubscriptions {
+			return -1, wire.CodeLimit, fmt.Errorf("at most %d subscriptions per session", MaxSubscriptions)
 		}
 		if err := p.g.hub.Subscribe(s, req.Channel); err != nil {
 			return -1, wire.CodeInternal, err

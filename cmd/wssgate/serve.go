@@ -35,6 +35,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Dev {
+		log.Warn("development mode: devices may connect with ?device_id=ID and no proof of identity; do not expose this gateway")
+	}
 	g, err := gateway.New(cfg, log)
 	if err != nil {
 		return err
@@ -140,7 +143,6 @@ func loadConfig(path string, log *slog.Logger) (*config.Config, error) {
 		return nil, fmt.Errorf("development certificate: %w", err)
 	}
 	cfg.TLS.Certificates = []config.CertPair{{Cert: dev.CertFile, Key: dev.KeyFile}}
-	log.Warn("development mode: generated certificate; devices may connect with ?device_id=ID without proof")
 	log.Info("development CA: trust it in your browser or device to connect without warnings",
 		"ca", dev.CAFile, "created", dev.CACreated,
 		"curl", "curl --cacert "+dev.CAFile+" https://localhost:8443/.well-known/wssgate",

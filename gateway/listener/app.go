@@ -144,12 +144,19 @@ func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("origin %s is not allowed to open %s", origin, a.WSPath), http.StatusForbidden)
 		return
 	}
-	if a.MaxConnections > 0 && a.Stats.Open.Load() >= int64(a.MaxConnections) {
+	if n := a.Stats.Open.Add(1); a.MaxConnections > 0 && n > int64(a.MaxConnections) {
+		a.Stats.Open.Add(-1)
 		f.Reason, f.Message = TooManyConnections, fmt.Sprintf("listener at max_connections (%d)", a.MaxConnections)
 		a.Stats.fail(a.Log, f)
 		http.Error(w, "listener at max_connections", http.StatusServiceUnavailable)
 		return
 	}
+	started := false // from here on this request holds one Open slot
+	defer func() {
+		if !started {
+			a.Stats.Open.Add(-1)
+		}
+	}()
 	conn, rw, _, err := ws.UpgradeHTTP(r, w)
 	if err != nil {
 		f.Reason, f.Message = NotWebSocket, err.Error()
@@ -180,7 +187,7 @@ func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = conn.SetDeadline(time.Time{})
 	a.Stats.HandshakesOK.Add(1)
-	a.Stats.Open.Add(1)
+	started = true
 	// The session gets a goroutine of its own: net/http's connection state
 	// (request, buffers, this goroutine's stack) is freed while it lives.
 	a.Start(conn, &info, func() { a.Stats.Open.Add(-1) })

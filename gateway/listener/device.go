@@ -53,10 +53,11 @@ type Device struct {
 	Log   *slog.Logger
 	Stats *Stats
 
-	ln    net.Listener
-	wg    sync.WaitGroup // accept loop and handshakes in progress
-	mu    sync.Mutex     // guards conns
-	conns map[net.Conn]struct{}
+	ln     net.Listener
+	wg     sync.WaitGroup // handshakes in progress
+	mu     sync.Mutex     // guards conns and closed
+	conns  map[net.Conn]struct{}
+	closed bool
 }
 
 // Listen binds addr. Call Serve next.
@@ -94,8 +95,10 @@ func (d *Device) Serve() error {
 			return fmt.Errorf("accept device: %w", err)
 		}
 		delay = 0
-		d.track(conn, true)
-		d.wg.Add(1)
+		if !d.track(conn, true) {
+			conn.Close() // Close ran meanwhile
+			return nil
+		}
 		go d.handle(conn) // calls d.wg.Done when the handshake ends
 	}
 }
@@ -112,6 +115,7 @@ func retryable(err error) bool {
 func (d *Device) Close() error {
 	err := d.ln.Close()
 	d.mu.Lock()
+	d.closed = true
 	for c := range d.conns {
 		c.Close()
 	}
@@ -120,14 +124,21 @@ func (d *Device) Close() error {
 	return err
 }
 
-func (d *Device) track(c net.Conn, add bool) {
+// track adds (with a handshake on the WaitGroup) or removes a connection
+// in handshake; it refuses to add once Close has run.
+func (d *Device) track(c net.Conn, add bool) bool {
 	d.mu.Lock()
-	if add {
-		d.conns[c] = struct{}{}
-	} else {
+	defer d.mu.Unlock()
+	if !add {
 		delete(d.conns, c)
+		return true
 	}
-	d.mu.Unlock()
+	if d.closed {
+		return false
+	}
+	d.conns[c] = struct{}{}
+	d.wg.Add(1)
+	return true
 }
 
 // handle does TLS and the upgrade under one deadline, then starts the
@@ -142,7 +153,8 @@ func (d *Device) handle(raw net.Conn) {
 		conn.Close()
 		return
 	}
-	if d.MaxConnections > 0 && d.Stats.Open.Load() >= int64(d.MaxConnections) {
+	if n := d.Stats.Open.Add(1); d.MaxConnections > 0 && n > int64(d.MaxConnections) {
+		d.Stats.Open.Add(-1)
 		// Checked after the upgrade so the device gets a close code it can act on.
 		d.Stats.fail(d.Log, Failure{Remote: info.RemoteAddr, SNI: info.SNI, Stage: "upgrade", Reason: TooManyConnections,
 			Message: fmt.Sprintf("listener at max_connections (%d)", d.MaxConnections)})
@@ -152,7 +164,6 @@ func (d *Device) handle(raw net.Conn) {
 		return
 	}
 	d.Stats.HandshakesOK.Add(1)
-	d.Stats.Open.Add(1)
 	d.Start(conn, &info, func() { d.Stats.Open.Add(-1) })
 }
 
@@ -202,6 +213,13 @@ func (d *Device) handshake(conn *tls.Conn) (session.Info, bool) {
 			return nil
 		},
 		OnBeforeUpgrade: func() (ws.HandshakeHeader, error) {
+			if origin != "" {
+				// A browser: a page must not act as a device with the
+				// browser's client certificate. Pages use the app listener.
+				reason = BadOrigin
+				reject = fmt.Errorf("browser request (Origin %s) refused on the device listener: pages connect to the app listener's WebSocket", origin)
+				return nil, ws.RejectConnectionError(ws.RejectionStatus(403), ws.RejectionReason(reject.Error()))
+			}
 			id, err := d.Auth(creds)
 			if err != nil {
 				reason = Unauthenticated
@@ -273,6 +291,8 @@ func (d *Device) upgradeFailed(conn *tls.Conn, lr *limitedReader, remote string,
 		_, _ = io.WriteString(conn, "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
 	case isTimeout(err):
 		f.Reason, f.Message = Timeout, fmt.Sprintf("upgrade request not received within %s", d.HandshakeTimeout)
+	case reject != nil && reason == BadOrigin:
+		f.Reason, f.Message = BadOrigin, reject.Error()
 	case reject != nil:
 		f.Stage, f.Reason, f.Message = "auth", reason, reject.Error()
 		if why := certs.ClientCertRejectReason(reject); why == certs.RejectNoIdentity {

@@ -31,6 +31,9 @@ func (s *Session) readLoop() (drain bool) {
 		CheckUTF8:      true,
 		MaxMessageSize: s.limits.MaxMessage,
 		OnIntermediate: s.onControl, // control frames inside a fragmented message
+		// Every frame of a fragmented message is activity: a long upload
+		// is not an idle peer.
+		OnContinuation: func(ws.Header, io.Reader) error { s.extendDeadline(); s.touch(); return nil },
 	}
 	for {
 		s.extendDeadline()

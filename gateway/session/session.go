@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -188,7 +190,10 @@ func (s *Session) Send(frame []byte) bool {
 		s.mu.Unlock()
 		return false
 	}
-	if s.queued+len(frame) > s.limits.QueueBytes {
+	// The bound is on backlog: a frame alone is always queued, even one
+	// larger than QueueBytes (a big device message grows by base64 or JSON
+	// escaping on its way to apps).
+	if len(s.queue) > 0 && s.queued+len(frame) > s.limits.QueueBytes {
 		s.overflowLocked()
 		s.mu.Unlock()
 		return false
@@ -325,11 +330,7 @@ func (s *Session) flush() {
 		s.mu.Unlock()
 
 		if err := s.write(frames); err != nil {
-			s.log.Debug("write failed", "session", s.info.ID, "err", err)
-			s.conn.Close() // unblocks the reader, which ends the session
-			s.mu.Lock()
-			s.queue, s.queued, s.writing = nil, 0, false
-			s.mu.Unlock()
+			s.writeFailed(err, len(frames))
 			return
 		}
 		clear(frames)
@@ -338,6 +339,28 @@ func (s *Session) flush() {
 			_ = s.conn.SetReadDeadline(time.Now().Add(closeWait))
 		}
 	}
+}
+
+// writeFailed ends the session after a failed write, counting what is lost:
+// a write that timed out is a slow consumer.
+func (s *Session) writeFailed(err error, inFlight int) {
+	s.conn.Close() // unblocks the reader, which ends the session
+	s.mu.Lock()
+	lost := inFlight + len(s.queue)
+	s.queue, s.queued, s.writing = nil, 0, false
+	if !s.closing {
+		s.closing = true
+		s.code, s.reason = ws.StatusAbnormalClosure, "write failed: "+err.Error()
+	}
+	s.mu.Unlock()
+	s.totals.Drops.Add(uint64(lost))
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		s.totals.SlowCloses.Add(1)
+		s.log.Warn("slow consumer: write timed out, closing", "session", s.info.ID, "listener", s.info.Listener,
+			"identity", s.info.Identity, "timeout", s.limits.WriteTimeout, "frames_lost", lost)
+		return
+	}
+	s.log.Debug("write failed", "session", s.info.ID, "err", err, "frames_lost", lost)
 }
 
 var pingFrame = wire.Frame(ws.OpPing, nil)

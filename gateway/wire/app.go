@@ -24,6 +24,7 @@ const (
 	CodeForbidden  = "forbidden"
 	CodeNotFound   = "not_found"
 	CodeTooLarge   = "too_large"
+	CodeLimit      = "limit"
 	CodeInternal   = "internal"
 )
 
