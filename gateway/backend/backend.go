@@ -157,20 +157,11 @@ func (b *Backend) SendToSession(_ context.Context, id string, f admin.Frame) err
 	return nil
 }
 
-// WatchSessions calls fn for each connect and disconnect until stop.
+// WatchSessions calls fn for each connect and disconnect until stop. The
+// admin server's fn copies into its bounded stream buffer and ends the
+// stream itself if the client falls behind, so nothing is lost silently.
 func (b *Backend) WatchSessions(_ context.Context, fn func(admin.SessionEvent)) (func(), error) {
-	events, lost, cancel := b.g.Registry().Watch(1024)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for e := range events {
-			fn(event(e))
-		}
-		if lost() {
-			b.log.Warn("admin session watch fell behind and was ended")
-		}
-	}()
-	return func() { cancel(); <-done }, nil
+	return b.g.Registry().Watch(func(e session.Event) { fn(event(e)) }), nil
 }
 
 // ReconnectSessions closes the selected sessions with 1012 at a bounded

@@ -34,13 +34,10 @@ type Registry struct {
 	mu       sync.RWMutex          // guards the maps below
 	byID     map[string]*Session   // every live session
 	byDevice map[string]*Session   // device sessions by identity
-	watchers map[*watcher]struct{} // event subscribers
+	watchers map[*watcher]struct{} // event subscribers, called under mu
 }
 
-type watcher struct {
-	ch   chan Event
-	lost bool // set (under Registry.mu) when an event could not be queued
-}
+type watcher struct{ fn func(Event) }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
@@ -61,7 +58,9 @@ func (r *Registry) Add(s *Session) (replaced *Session) {
 		replaced = r.byDevice[s.info.Identity]
 		r.byDevice[s.info.Identity] = s
 	}
-	r.notifyLocked(Event{Type: Connected, Time: time.Now(), Info: s.info})
+	if len(r.watchers) > 0 {
+		r.notifyLocked(Event{Type: Connected, Time: time.Now(), Info: s.info})
+	}
 	return replaced
 }
 
@@ -77,7 +76,9 @@ func (r *Registry) Remove(s *Session) bool {
 	if s.info.Role == RoleDevice && r.byDevice[s.info.Identity] == s {
 		delete(r.byDevice, s.info.Identity)
 	}
-	r.notifyLocked(Event{Type: Disconnected, Time: time.Now(), Info: s.info, Code: code, Reason: reason})
+	if len(r.watchers) > 0 {
+		r.notifyLocked(Event{Type: Disconnected, Time: time.Now(), Info: s.info, Code: code, Reason: reason})
+	}
 	return true
 }
 
@@ -156,42 +157,24 @@ func (r *Registry) WaitEmpty(ctx context.Context) error {
 	return nil
 }
 
-// Watch streams events until cancel is called. If the receiver falls more
-// than buf events behind, the channel is closed and lost() reports true:
-// the watcher must resynchronise (e.g. by listing) rather than miss
-// events silently.
-func (r *Registry) Watch(buf int) (events <-chan Event, lost func() bool, cancel func()) {
-	w := &watcher{ch: make(chan Event, buf)}
+// Watch calls fn for every connect and disconnect, in order, until cancel
+// returns; no call happens after that. fn runs under the registry's lock,
+// so it must not block and must not call the registry (copy the event
+// into a bounded buffer of its own and say so when that overflows).
+func (r *Registry) Watch(fn func(Event)) (cancel func()) {
+	w := &watcher{fn: fn}
 	r.mu.Lock()
 	r.watchers[w] = struct{}{}
 	r.mu.Unlock()
-	var once sync.Once
-	cancel = func() {
-		once.Do(func() {
-			r.mu.Lock()
-			if _, ok := r.watchers[w]; ok {
-				delete(r.watchers, w)
-				close(w.ch)
-			}
-			r.mu.Unlock()
-		})
+	return func() {
+		r.mu.Lock()
+		delete(r.watchers, w)
+		r.mu.Unlock()
 	}
-	lost = func() bool {
-		r.mu.RLock()
-		defer r.mu.RUnlock()
-		return w.lost
-	}
-	return w.ch, lost, cancel
 }
 
 func (r *Registry) notifyLocked(e Event) {
 	for w := range r.watchers {
-		select {
-		case w.ch <- e:
-		default:
-			w.lost = true
-			delete(r.watchers, w)
-			close(w.ch)
-		}
+		w.fn(e)
 	}
 }
