@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -225,4 +224,3 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 	return p
 }
 
-var _ = bytes.Equal

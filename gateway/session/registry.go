@@ -122,17 +122,6 @@ func (r *Registry) Len() int {
 	return len(r.byID)
 }
 
-// CountBy returns the number of live sessions per listener name.
-func (r *Registry) CountBy() map[string]int {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	m := make(map[string]int)
-	for _, s := range r.byID {
-		m[s.info.Listener]++
-	}
-	return m
-}
-
 // CloseAll sends code and reason to every live session.
 func (r *Registry) CloseAll(code ws.StatusCode, reason string) int {
 	all := r.List(nil)
