@@ -461,7 +461,6 @@ func TestShutdownSendsGoingAway(t *testing.T) {
 	}
 }
 
-
 func TestDeviceMutualTLS(t *testing.T) {
 	var clientCA *certstest.CA
 	var revoked *certstest.Leaf

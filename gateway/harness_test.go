@@ -223,4 +223,3 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 	}
 	return p
 }
-
