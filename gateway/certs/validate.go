@@ -27,7 +27,7 @@ type validator struct {
 // the first failure wrapped with the certificate file.
 func (v *validator) checkCert(c *Cert) error {
 	for _, check := range []func(*Cert) error{
-		checkKeyType, checkKeyMatch, checkNotCA, checkServerUsage, v.checkValidity, v.checkChain,
+		checkKeyType, checkKeyMatch, v.checkNotCA, checkServerUsage, v.checkValidity, v.checkChain,
 	} {
 		if err := check(c); err != nil {
 			return fmt.Errorf("load cert %s: %w", c.label, err)
@@ -65,12 +65,21 @@ func checkKeyMatch(c *Cert) error {
 	return fmt.Errorf("%w: %s holds a different %s key than certificate %q", ErrKeyMismatch, c.keyLabel, c.KeyType, subject(c.Leaf))
 }
 
-// checkNotCA refuses a CA certificate as leaf (usually a chain in the wrong order).
-func checkNotCA(c *Cert) error {
-	if c.Leaf.IsCA {
-		return fmt.Errorf("%w: %q has CA:TRUE (is the chain in leaf-first order?)", ErrLeafIsCA, subject(c.Leaf))
+// checkNotCA refuses a CA certificate as leaf (usually a chain in the wrong
+// order), except a self-signed one that names hosts: what `openssl req
+// -x509` makes by default. Clients that trust it directly accept it, so it
+// is served, with a warning.
+func (v *validator) checkNotCA(c *Cert) error {
+	l := c.Leaf
+	if !l.IsCA {
+		return nil
 	}
-	return nil
+	selfSigned := bytes.Equal(l.RawIssuer, l.RawSubject) && l.CheckSignatureFrom(l) == nil
+	if selfSigned && (len(l.DNSNames) > 0 || len(l.IPAddresses) > 0) {
+		v.warn("%s: %q is a self-signed CA certificate (CA:TRUE) served as the leaf: clients must trust this very certificate, and some refuse a CA as a server certificate; prefer a leaf signed by a CA (see `wssgate devcert`)", c.label, subject(l))
+		return nil
+	}
+	return fmt.Errorf("%w: %q has CA:TRUE (is the chain in leaf-first order?)", ErrLeafIsCA, subject(l))
 }
 
 // checkServerUsage refuses a leaf whose extended key usage excludes serverAuth.

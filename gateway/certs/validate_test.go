@@ -230,6 +230,9 @@ func TestNewStoreAccepts(t *testing.T) {
 			certs.Options{RootCAFile: ca.WriteCA(t, dir)}, nil},
 		{"expires soon is a warning", ca.Issue(t, certstest.LeafOptions{CN: "soon", DNS: []string{"soon.example"}, NotAfter: now.Add(12*24*time.Hour + time.Hour)}), nil,
 			certs.Options{}, []string{"cert.pem: expires in 12 days (" + now.Add(12*24*time.Hour+time.Hour).UTC().Format("2006-01-02") + ")"}},
+		{"self-signed CA:TRUE leaf (openssl req -x509) is a warning", selfSignedCALeaf(t), nil,
+			certs.Options{Hostnames: []string{"localhost", "127.0.0.1"}},
+			[]string{`"CN=localhost" is a self-signed CA certificate (CA:TRUE) served as the leaf: clients must trust this very certificate, and some refuse a CA as a server certificate; prefer a leaf signed by a CA (see ` + "`wssgate devcert`)"}},
 		{"custom minimum", ca.Issue(t, certstest.LeafOptions{CN: "soon", DNS: []string{"soon.example"}, NotAfter: now.Add(12*24*time.Hour + time.Hour)}), nil,
 			certs.Options{MinRemaining: 7 * 24 * time.Hour, MinRemainingIsError: true}, nil},
 	}
@@ -255,6 +258,38 @@ func TestNewStoreAccepts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// selfSignedCALeaf makes what `openssl req -x509` makes by default: a
+// self-signed certificate with CA:TRUE that also names hosts.
+func selfSignedCALeaf(t *testing.T) *certstest.Leaf {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(42),
+		Subject:               pkix.Name{CommonName: "localhost"},
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(825 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatalf("create certificate: %v", err)
+	}
+	cert := mustParse(t, der)
+	keyPEM, err := certs.KeyPEM(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &certstest.Leaf{Cert: cert, Key: key, CertPEM: certs.CertPEM(cert), KeyPEM: keyPEM}
 }
 
 func TestKeyTypes(t *testing.T) {
