@@ -56,29 +56,14 @@ fi
 [ -f "$shared/anchors/certs/cert.pem" ] || "$shared/anchors/gen-certs.sh" >/dev/null
 anchor_ca=$shared/anchors/certs/cert.pem
 
-# wssgate refuses a self-signed CA certificate as its leaf: it serves an ECDSA
-# P-256 leaf (like the anchors' certificate) signed by a throwaway CA.
-certs=$out/certs
-if [ ! -f "$certs/cert.pem" ]; then
-	mkdir -p "$certs"
-	(
-		cd "$certs"
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca-key.pem -out ca.pem \
-			-days 30 -sha256 -subj "/CN=wssgate bench CA" -addext "basicConstraints=critical,CA:TRUE" \
-			-addext "keyUsage=critical,keyCertSign" 2>/dev/null
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem -out leaf.csr \
-			-subj "/CN=localhost" 2>/dev/null
-		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\n' >ext
-		openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out cert.pem -days 30 -sha256 -extfile ext 2>/dev/null
-		chmod 600 key.pem ca-key.pem
-	)
-fi
+# wssgate serves the anchors' own certificate (self-signed ECDSA P-256), so
+# that clients do the same verification work against all three servers.
 cat >"$out/wssgate.yaml" <<YAML
 dev: true
 state_dir: $out/state
 tls:
   certificates:
-    - {cert: $certs/cert.pem, key: $certs/key.pem}
+    - {cert: $shared/anchors/certs/cert.pem, key: $shared/anchors/certs/key.pem}
 app:
   address: 127.0.0.1:28443
   limits: {max_connections: 0}
@@ -155,7 +140,7 @@ load() {
 	shift 2
 	case $tool in
 	wsload) cmd=(timeout 300 taskset -c 1 "$bin/wsload" "$@" -local-ips "$ips" -server-pid "$spid" -max-run 4m) ;;
-	bench) cmd=(timeout 300 taskset -c 1 "$bin/wssgate-bench" "$@" --ca "$certs/ca.pem" --local-ips "$ips" --pid "$spid" \
+	bench) cmd=(timeout 300 taskset -c 1 "$bin/wssgate-bench" "$@" --ca "$anchor_ca" --local-ips "$ips" --pid "$spid" \
 		--app-url wss://127.0.0.1:28443/ws --device-url wss://127.0.0.1:29443/device --max-run 4m) ;;
 	esac
 	for try in 0 1; do
@@ -180,8 +165,8 @@ wsurl() { # $1 server, $2 echo|fanout
 	local port=${ports[$1]}
 	if [ "$1" = wssgate ]; then
 		case $2 in
-		echo) echo "-url wss://127.0.0.1:28443/ws -ca $certs/ca.pem" ;;
-		fanout) echo "-url wss://127.0.0.1:28443/ws -ca $certs/ca.pem -pub-url wss://127.0.0.1:29443/device?device_id=wsload-pub" ;;
+		echo) echo "-url wss://127.0.0.1:28443/ws -ca $anchor_ca" ;;
+		fanout) echo "-url wss://127.0.0.1:28443/ws -ca $anchor_ca -pub-url wss://127.0.0.1:29443/device?device_id=wsload-pub" ;;
 		esac
 	else
 		echo "-url wss://127.0.0.1:$port/$2 -ca $anchor_ca"
