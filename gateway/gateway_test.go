@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -572,4 +573,63 @@ func TestReviewFixes(t *testing.T) {
 			t.Fatalf("got %v, want 403", err)
 		}
 	})
+}
+
+// rawUpgrade opens a WebSocket by hand, sending the upgrade request and
+// frames in one write (one TLS record), as a client that does not wait for
+// the 101 does. It returns a connection that reads past the response.
+func rawUpgrade(t *testing.T, h *harness, addr, path string, frames ...ws.Frame) io.ReadWriter {
+	t.Helper()
+	conn, err := tls.Dial("tcp", addr, h.tlsConfig(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	var out bytes.Buffer
+	fmt.Fprintf(&out, "GET %s HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", path)
+	for _, f := range frames {
+		if err := ws.WriteFrame(&out, ws.MaskFrameInPlace(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.Write(out.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("upgrade response: %v", err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: got %s, want 101", resp.Status)
+	}
+	return struct {
+		io.Reader
+		io.Writer
+	}{br, conn}
+}
+
+func TestFramesSentWithTheUpgradeRequest(t *testing.T) {
+	h := newHarness(t, nil)
+	app := h.dialApp()
+	subscribe(t, app, "devices/+/up")
+
+	// A device's first message, in the same record as its upgrade request.
+	rawUpgrade(t, h, h.device, "/device?device_id=eager", ws.NewTextFrame([]byte(`{"first":true}`)))
+	m := readApp(t, app)
+	if m.Channel != "devices/eager/up" || string(m.Data) != `{"first":true}` {
+		t.Fatalf("app got %+v, want the device's first message on devices/eager/up", m)
+	}
+
+	// An app's subscribe request, likewise: its ack comes after the 101.
+	eager := rawUpgrade(t, h, h.app, "/ws", ws.NewTextFrame([]byte(`{"type":"subscribe","id":9,"channel":"devices/+/up"}`)))
+	p, _, err := wsutil.ReadServerData(eager)
+	if err != nil {
+		t.Fatalf("read ack: %v", err)
+	}
+	if !bytes.Contains(p, []byte(`"ack"`)) || !bytes.Contains(p, []byte(`"id":9`)) {
+		t.Fatalf("got %s, want the ack of request 9", p)
+	}
 }

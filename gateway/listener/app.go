@@ -1,6 +1,7 @@
 package listener
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -163,12 +164,12 @@ func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
 		a.Stats.fail(a.Log, f)
 		return
 	}
-	if rw.Reader.Buffered() > 0 {
-		// A client that sends frames before the 101: nothing may be lost, so refuse.
-		f.Reason, f.Message = NotWebSocket, "client sent data before the 101 response"
-		a.Stats.fail(a.Log, f)
-		conn.Close()
-		return
+	// Frames a client sent without waiting for the 101 are in net/http's
+	// buffer: the session reads them first.
+	var early []byte
+	if n := rw.Reader.Buffered(); n > 0 {
+		early, _ = rw.Reader.Peek(n)
+		early = bytes.Clone(early)
 	}
 	info := session.Info{
 		Listener:    a.Name,
@@ -190,7 +191,7 @@ func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
 	started = true
 	// The session gets a goroutine of its own: net/http's connection state
 	// (request, buffers, this goroutine's stack) is freed while it lives.
-	a.Start(conn, &info, func() { a.Stats.Open.Add(-1) })
+	a.Start(withEarlyData(conn, early), &info, func() { a.Stats.Open.Add(-1) })
 }
 
 // errorLog receives net/http's own log lines: failed TLS handshakes

@@ -146,7 +146,7 @@ func (d *Device) track(c net.Conn, add bool) bool {
 // grew during the TLS handshake is freed. Close waits for handle only.
 func (d *Device) handle(raw net.Conn) {
 	conn := tls.Server(raw, d.TLS)
-	info, ok := d.handshake(conn)
+	info, early, ok := d.handshake(conn)
 	d.track(raw, false)
 	d.wg.Done()
 	if !ok {
@@ -164,17 +164,19 @@ func (d *Device) handle(raw net.Conn) {
 		return
 	}
 	d.Stats.HandshakesOK.Add(1)
-	d.Start(conn, &info, func() { d.Stats.Open.Add(-1) })
+	d.Start(withEarlyData(conn, early), &info, func() { d.Stats.Open.Add(-1) })
 }
 
 var closeOverloaded = ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusCode(1013), "listener at max_connections")))
 
-func (d *Device) handshake(conn *tls.Conn) (session.Info, bool) {
+// handshake does TLS and the upgrade. early is what the client sent after
+// its upgrade request without waiting for the 101 (frames for the session).
+func (d *Device) handshake(conn *tls.Conn) (info session.Info, early []byte, ok bool) {
 	remote := conn.RemoteAddr().String()
 	_ = conn.SetDeadline(time.Now().Add(d.HandshakeTimeout))
 	if err := conn.HandshakeContext(context.Background()); err != nil {
 		d.tlsFailed(conn, remote, err)
-		return session.Info{}, false
+		return info, nil, false
 	}
 	cs := conn.ConnectionState()
 	var creds Credentials
@@ -233,10 +235,10 @@ func (d *Device) handshake(conn *tls.Conn) (session.Info, bool) {
 	lr := &limitedReader{Conn: conn, n: d.MaxRequestBytes}
 	if _, err := u.Upgrade(lr); err != nil {
 		d.upgradeFailed(conn, lr, remote, reason, reject, err)
-		return session.Info{}, false
+		return info, nil, false
 	}
 	_ = conn.SetDeadline(time.Time{})
-	info := session.Info{
+	info = session.Info{
 		Listener:    d.Name,
 		Role:        session.RoleDevice,
 		Identity:    identity,
@@ -250,7 +252,7 @@ func (d *Device) handshake(conn *tls.Conn) (session.Info, bool) {
 	if d.CertGeneration != nil {
 		info.CertGeneration = d.CertGeneration()
 	}
-	return info, true
+	return info, lr.early, true
 }
 
 func (d *Device) tlsFailed(conn *tls.Conn, remote string, err error) {
@@ -324,17 +326,26 @@ func queryValue(query []byte, key string) string {
 	return ""
 }
 
-// limitedReader bounds what the upgrade may read: gobwas/ws does not bound
-// header lines by itself.
+// limitedReader is what the upgrade reads from: it bounds the request
+// (gobwas/ws does not bound header lines by itself) and stops at its end,
+// the first empty line. gobwas/ws reads through a pooled buffer that it
+// drops after the upgrade, so bytes past the request (frames a client sent
+// without waiting for the 101) are kept in early instead of being lost.
 type limitedReader struct {
 	net.Conn
 	n        int
 	exceeded bool
+	eol      int    // bytes of an empty line seen so far: 1 after "\n", 2 after "\n\r"
+	done     bool   // the request's end was read
+	early    []byte // what came after it
 }
 
 var errRequestTooLarge = errors.New("listener: upgrade request too large")
 
 func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.done {
+		return 0, io.EOF
+	}
 	if l.n <= 0 {
 		l.exceeded = true
 		return 0, errRequestTooLarge
@@ -344,7 +355,54 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	}
 	n, err := l.Conn.Read(p)
 	l.n -= n
+	if end := l.requestEnd(p[:n]); end >= 0 {
+		l.done = true
+		l.early = append([]byte(nil), p[end:n]...)
+		return end, nil
+	}
 	return n, err
+}
+
+// requestEnd returns the offset just past the empty line that ends the
+// request in b, or -1; the state carries over between reads. Lines may end
+// in "\r\n" or "\n", as gobwas/ws accepts both.
+func (l *limitedReader) requestEnd(b []byte) int {
+	for i, c := range b {
+		switch {
+		case c == '\n' && l.eol > 0:
+			return i + 1
+		case c == '\n':
+			l.eol = 1
+		case c == '\r' && l.eol == 1:
+			l.eol = 2
+		default:
+			l.eol = 0
+		}
+	}
+	return -1
+}
+
+// earlyConn is a connection whose first reads return bytes read ahead.
+type earlyConn struct {
+	net.Conn
+	early []byte
+}
+
+func (c *earlyConn) Read(p []byte) (int, error) {
+	if len(c.early) > 0 {
+		n := copy(p, c.early)
+		c.early = c.early[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// withEarlyData returns conn, or conn behind early if there is any.
+func withEarlyData(conn net.Conn, early []byte) net.Conn {
+	if len(early) == 0 {
+		return conn
+	}
+	return &earlyConn{Conn: conn, early: early}
 }
 
 func isTimeout(err error) bool {
@@ -359,10 +417,29 @@ func isClientCertError(err error) bool {
 	return certs.ClientCertRejectReason(err) != "other"
 }
 
+// cipherSuiteNames maps suite ids to names once: tls.CipherSuiteName
+// builds the lists of suites anew on every call.
+var cipherSuiteNames = func() map[uint16]string {
+	m := make(map[uint16]string)
+	for _, list := range [][]*tls.CipherSuite{tls.CipherSuites(), tls.InsecureCipherSuites()} {
+		for _, c := range list {
+			m[c.ID] = c.Name
+		}
+	}
+	return m
+}()
+
+func cipherSuiteName(id uint16) string {
+	if name, ok := cipherSuiteNames[id]; ok {
+		return name
+	}
+	return tls.CipherSuiteName(id) // "0x…"
+}
+
 // fillTLS records what the TLS handshake negotiated.
 func fillTLS(info *session.Info, cs tls.ConnectionState) {
 	info.TLSVersion = tls.VersionName(cs.Version)
-	info.CipherSuite = tls.CipherSuiteName(cs.CipherSuite)
+	info.CipherSuite = cipherSuiteName(cs.CipherSuite)
 	info.SNI = cs.ServerName
 	info.ALPN = cs.NegotiatedProtocol
 	if len(cs.PeerCertificates) > 0 {
