@@ -19,6 +19,7 @@ FIGURES = {
     "handshake": [
         ("server_cpu_us_per_handshake", "handshake: server CPU µs per handshake", "floor<=", 1.1),
         ("handshakes_per_s", "handshake: handshakes/s", None, None),
+        ("server_kinstr_per_handshake", "handshake: server instructions per handshake, thousands (PERF=1)", None, None),
     ],
     "fanout1k": [
         ("server_cpu_us_per_delivery", "fan-out 1→1k w16: server CPU µs per delivery", "floor<=", 1.0),
@@ -45,7 +46,10 @@ def runs(outdir, name):
     out = []
     for line in p.read_text().splitlines():
         if line.startswith("RESULT "):
-            out.append(dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv))
+            r = dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv)
+            if "server_instructions" in r and float(r.get("handshakes", 0)) > 0:  # PERF=1
+                r["server_kinstr_per_handshake"] = float(r["server_instructions"]) / float(r["handshakes"]) / 1000
+            out.append(r)
     return out
 
 

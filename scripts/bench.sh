@@ -18,6 +18,10 @@
 #               again once (kept in *.noisy)
 #   LOGLEVEL=error   wssgate's --log-level (info logs two lines per session)
 #   PROFILE=1   also take a 10 s CPU profile of wssgate during fan-out 1→1,000
+#   PERF=1      count the server's instructions during handshake runs (perf stat;
+#               needs perf and hardware counters): server_instructions= is added
+#               to the RESULT line. Instructions do not move with a busy host as
+#               CPU time does, so they show whether wssgate does more work.
 # Output: $OUT/<server>-<figure>[-tool].txt (RESULT lines), .err, .noisy,
 #   commands.txt, machine.txt, summary.md (the table of ratios), *.pprof.
 # Bounded: every load command has its own durations and -max-run; the whole
@@ -146,7 +150,19 @@ load() {
 	for try in 0 1; do
 		[ "${NOQUIET:-0}" = 1 ] || quiet
 		echo "${cmd[*]}" >>"$out/commands.txt"
+		local perfpid= perfout=$out/$name.perf
+		if [ "${PERF:-0}" = 1 ] && [[ $name == *handshake* ]]; then
+			perf stat -x, -e instructions -p "$spid" -o "$perfout" &
+			perfpid=$!
+		fi
 		res=$("${cmd[@]}" 2>>"$out/$name.err" | grep '^RESULT' || true)
+		if [ -n "$perfpid" ]; then
+			kill -INT "$perfpid" 2>/dev/null || true
+			wait "$perfpid" 2>/dev/null || true
+			local ins
+			ins=$(grep -oP '^[0-9]+(?=,[^,]*,instructions)' "$perfout" || true)
+			[ -z "$res" ] || [ -z "$ins" ] || res="$res server_instructions=$ins"
+		fi
 		[ -n "$res" ] || echo "bench.sh: no RESULT (see $out/$name.err): ${cmd[*]}" >&2
 		others=$(grep -oP 'others_cpu_pct=\K[0-9.]+' <<<"$res" || echo 0)
 		if [ "$try" = 0 ] && [ "${retry:-1}" = 1 ] && awk "BEGIN { exit !($others > $noise) }"; then
