@@ -94,6 +94,7 @@ YAML
 
 declare -A ports=([node]=18443 [gobwas]=19443 [wssgate]=28443)
 spid=
+declare -A pids=() # running servers, by name
 start_server() { # $1: node|gobwas|wssgate
 	local port=${ports[$1]}
 	case $1 in
@@ -104,6 +105,7 @@ start_server() { # $1: node|gobwas|wssgate
 		>>"$out/server-$1.log" 2>&1 & ;;
 	esac
 	spid=$!
+	pids[$1]=$spid
 	for _ in $(seq 100); do
 		if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
 			[ "$1" != wssgate ] || sleep 0.3 # the device port opens after the app port
@@ -114,12 +116,16 @@ start_server() { # $1: node|gobwas|wssgate
 	echo "bench.sh: server $1 did not start, see $out/server-$1.log" >&2
 	exit 1
 }
-stop_server() {
-	kill "$spid" 2>/dev/null || true
-	wait "$spid" 2>/dev/null || true
+stop_server() { # stops every running server
+	local s
+	for s in "${!pids[@]}"; do
+		kill "${pids[$s]}" 2>/dev/null || true
+		wait "${pids[$s]}" 2>/dev/null || true
+	done
+	pids=()
 	spid=
 }
-trap '[ -z "$spid" ] || kill "$spid" 2>/dev/null' EXIT
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done' EXIT
 
 # quiet waits (up to 20 s) until the machine is idle.
 quiet() {
@@ -189,28 +195,45 @@ wsurl() { # $1 server, $2 echo|fanout
 	fi
 }
 
+# Handshake and fan-out figures run the servers side by side: all three are
+# started (an idle server costs nothing), then run i of each server is made
+# before run i+1 of any, so that a machine that drifts over minutes (this one
+# does) weighs on all three alike. Only the server under load is busy.
+start_all() {
+	local s
+	for s in "${servers[@]}"; do start_server "$s"; done
+}
+use() { spid=${pids[$1]}; } # the server the next load measures
+
 # fanout_figure NAME N WINDOW: wsload against every server, wssgate-bench against wssgate.
 fanout_figure() {
-	local name=$1 n=$2 w=$3 s
+	local name=$1 n=$2 w=$3 s extra
+	start_all
 	for s in "${servers[@]}"; do
-		start_server "$s"
-		local extra=()
+		use "$s"
+		extra=()
 		[ "$s" != wssgate ] || extra=(-sub-msg "$sub")
 		retry=0 load "$s-$name-warmup" wsload fanout $(wsurl "$s" fanout) "${extra[@]}" -n 100 -pub-size 64 -window "$w" -d 2s >/dev/null 2>&1
-		for _ in $(seq "$runs"); do
+	done
+	for _ in $(seq "$runs"); do
+		for s in "${servers[@]}"; do
+			use "$s"
+			extra=()
+			[ "$s" != wssgate ] || extra=(-sub-msg "$sub")
 			load "$s-$name" wsload fanout $(wsurl "$s" fanout) "${extra[@]}" -n "$n" -pub-size 64 -window "$w" -d "$dur"
 			if [ "$s" = wssgate ]; then
 				load "$s-$name-bench" bench fanout --apps "$n" --size 64 --window "$w" --duration "$dur" --quiet
 			fi
 		done
-		if [ "$s" = wssgate ] && [ "${PROFILE:-0}" = 1 ] && [ "$name" = fanout1k ]; then
-			(sleep 2 && curl -s -o "$out/wssgate-$name-cpu.pprof" "http://127.0.0.1:29091/debug/pprof/profile?seconds=10") &
-			local prof=$!
-			retry=0 load "$s-$name-profiled" wsload fanout $(wsurl "$s" fanout) -sub-msg "$sub" -n "$n" -pub-size 64 -window "$w" -d 14s
-			wait "$prof" || true
-		fi
-		stop_server
 	done
+	if [[ " ${servers[*]} " == *" wssgate "* ]] && [ "${PROFILE:-0}" = 1 ] && [ "$name" = fanout1k ]; then
+		use wssgate
+		(sleep 2 && curl -s -o "$out/wssgate-$name-cpu.pprof" "http://127.0.0.1:29091/debug/pprof/profile?seconds=10") &
+		local prof=$!
+		retry=0 load "wssgate-$name-profiled" wsload fanout $(wsurl wssgate fanout) -sub-msg "$sub" -n "$n" -pub-size 64 -window "$w" -d 14s
+		wait "$prof" || true
+	fi
+	stop_server
 }
 
 for f in "${figures[@]}"; do
@@ -230,15 +253,19 @@ for f in "${figures[@]}"; do
 		done
 		;;
 	handshake)
+		start_all
 		for s in "${servers[@]}"; do
-			start_server "$s"
+			use "$s"
 			retry=0 load "$s-handshake-warmup" wsload handshake $(wsurl "$s" echo) -k 50 -d 2s >/dev/null 2>&1
-			for _ in $(seq "$runs"); do
+		done
+		for _ in $(seq "$runs"); do
+			for s in "${servers[@]}"; do
+				use "$s"
 				load "$s-handshake" wsload handshake $(wsurl "$s" echo) -k 50 -d "$dur"
 				[ "$s" != wssgate ] || load "$s-handshake-bench" bench handshake --target device --concurrency 50 --duration "$dur" --quiet
 			done
-			stop_server
 		done
+		stop_server
 		;;
 	fanout1k) fanout_figure fanout1k 1000 16 ;;
 	fanout10k) fanout_figure fanout10k "$n10k" 16 ;;

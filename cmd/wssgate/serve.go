@@ -16,6 +16,7 @@ import (
 	"github.com/wssgate/wssgate/gateway/backend"
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/config"
+	"github.com/wssgate/wssgate/internal/gcfloor"
 )
 
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -34,6 +35,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg, err := loadConfig(*cfgPath, log)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" { // the operator's GOGC wins
+		defer gcfloor.Start(gcfloor.DefaultFloor)()
 	}
 	if cfg.Dev {
 		log.Warn("development mode: devices may connect with ?device_id=ID and no proof of identity; do not expose this gateway")
