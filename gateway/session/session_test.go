@@ -97,34 +97,42 @@ func waitWriter(t *testing.T, s *Session, writing, parked bool) {
 	t.Fatalf("writer: writing=%v parked=%v, want writing=%v parked=%v", w, p, writing, parked)
 }
 
-func TestWriterParksWhileActiveAndEndsWhenIdle(t *testing.T) {
+// running serves a session over a loopback pair; it returns the session,
+// the client's end, the frames the client reads and a channel closed when
+// Run has returned.
+func running(t *testing.T, limits *Limits, role Role) (*Session, net.Conn, <-chan ws.Frame, <-chan struct{}) {
+	t.Helper()
 	server, client := pair(t)
-	limits := Limits{MaxMessage: 1 << 20, QueueBytes: 1 << 20, WriteTimeout: time.Second,
-		PingInterval: 50 * time.Millisecond, IdleTimeout: time.Minute}
-	s := New(server, &Info{Role: RoleApp}, &limits, nopHandler{}, &Counters{}, slog.New(slog.DiscardHandler))
+	s := New(server, &Info{Role: role}, limits, nopHandler{}, &Counters{}, slog.New(slog.DiscardHandler))
 	done := make(chan struct{})
 	go func() { s.Run(); close(done) }()
-	in := frames(client)
+	return s, client, frames(client), done
+}
+
+// echo sends a text frame and checks that the client reads it next.
+func echo(t *testing.T, s *Session, in <-chan ws.Frame, pings *int, text string) {
+	t.Helper()
+	s.Send(wire.Frame(ws.OpText, []byte(text)))
+	if f := next(t, in, pings); string(f.Payload) != text {
+		t.Fatalf("got %q, want %q", f.Payload, text)
+	}
+}
+
+func TestWriterParksWhileActiveAndEndsWhenIdle(t *testing.T) {
+	limits := Limits{MaxMessage: 1 << 20, QueueBytes: 1 << 20, WriteTimeout: time.Second,
+		PingInterval: 50 * time.Millisecond, IdleTimeout: time.Minute}
+	s, client, in, done := running(t, &limits, RoleApp)
 	var pings int
 
 	// Traffic starts a writer, which stays parked for the next frame.
-	s.Send(wire.Frame(ws.OpText, []byte("one")))
-	if f := next(t, in, &pings); string(f.Payload) != "one" {
-		t.Fatalf("got %q, want one", f.Payload)
-	}
+	echo(t, s, in, &pings, "one")
 	waitWriter(t, s, true, true)
-	s.Send(wire.Frame(ws.OpText, []byte("two")))
-	if f := next(t, in, &pings); string(f.Payload) != "two" {
-		t.Fatalf("got %q, want two", f.Payload)
-	}
+	echo(t, s, in, &pings, "two")
 
 	// A ping interval with nothing but a ping to write ends the writer.
 	waitWriter(t, s, false, false)
 	// The next frame starts a writer again.
-	s.Send(wire.Frame(ws.OpText, []byte("three")))
-	if f := next(t, in, &pings); string(f.Payload) != "three" {
-		t.Fatalf("got %q, want three", f.Payload)
-	}
+	echo(t, s, in, &pings, "three")
 	if pings < 2 {
 		t.Errorf("%d pings before the writer ended, want 2 or more", pings)
 	}
@@ -134,14 +142,9 @@ func TestWriterParksWhileActiveAndEndsWhenIdle(t *testing.T) {
 }
 
 func TestCloseWakesParkedWriter(t *testing.T) {
-	server, client := pair(t)
-	s := New(server, &Info{Role: RoleApp}, &benchLimits, nopHandler{}, &Counters{}, slog.New(slog.DiscardHandler))
-	done := make(chan struct{})
-	go func() { s.Run(); close(done) }()
-	in := frames(client)
+	s, client, in, done := running(t, &benchLimits, RoleApp)
 	var pings int
-	s.Send(wire.Frame(ws.OpText, []byte("one")))
-	next(t, in, &pings)
+	echo(t, s, in, &pings, "one")
 	waitWriter(t, s, true, true)
 	s.Close(ws.StatusNormalClosure, "bye")
 	f := next(t, in, &pings)
@@ -167,14 +170,9 @@ func TestCloseWakesParkedWriter(t *testing.T) {
 }
 
 func TestParkedWriterEndsWhenPeerHangsUp(t *testing.T) {
-	server, client := pair(t)
-	s := New(server, &Info{Role: RoleDevice}, &benchLimits, nopHandler{}, &Counters{}, slog.New(slog.DiscardHandler))
-	done := make(chan struct{})
-	go func() { s.Run(); close(done) }()
-	in := frames(client)
+	s, client, in, done := running(t, &benchLimits, RoleDevice)
 	var pings int
-	s.Send(wire.Frame(ws.OpBinary, []byte{1, 2, 3}))
-	next(t, in, &pings)
+	echo(t, s, in, &pings, "one")
 	waitWriter(t, s, true, true)
 	client.Close()
 	select {
