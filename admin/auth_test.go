@@ -1,4 +1,4 @@
-package admin
+package admin_test
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 	"google.golang.org/grpc/codes"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/wssgate/wssgate/admin"
 )
 
 func hashOf(token string) string {
@@ -22,12 +24,12 @@ func hashOf(token string) string {
 }
 
 func TestTokens(t *testing.T) {
-	e := startEnv(t, Config{Tokens: []Token{
-		{Name: "viewer", SHA256: hashOf("read-secret"), Access: AccessRead},
-		{Name: "ops", SHA256: hashOf("admin-secret"), Access: AccessAdmin},
+	e := startEnv(t, admin.Config{Tokens: []admin.Token{
+		{Name: "viewer", SHA256: hashOf("read-secret"), Access: admin.AccessRead},
+		{Name: "ops", SHA256: hashOf("admin-secret"), Access: admin.AccessAdmin},
 	}})
-	e.sessions.connect(session("s1", "devices", RoleDevice, "dev1", 1))
-	e.sessions.connect(session("s2", "devices", RoleDevice, "dev2", 1))
+	e.sessions.Connect(session("s1", "devices", admin.RoleDevice, "dev1", 1))
+	e.sessions.Connect(session("s2", "devices", admin.RoleDevice, "dev2", 1))
 	c := e.client(t)
 
 	tests := []struct {
@@ -102,18 +104,18 @@ func publishCall(ctx context.Context, c adminv1.AdminServiceClient) error {
 func TestMutualTLS(t *testing.T) {
 	ca := newTestCA(t, "admin CA")
 	serverCert := ca.keyPair(t, "admin server", 10, false)
-	cfg := Config{
+	cfg := admin.Config{
 		Addr: "127.0.0.1:0",
 		TLS: &tls.Config{
 			Certificates: []tls.Certificate{serverCert},
 			ClientCAs:    ca.pool,
 			ClientAuth:   tls.RequireAndVerifyClientCert,
 		},
-		ClientAccess: map[string]Access{"ops": AccessAdmin, "viewer": AccessRead},
+		ClientAccess: map[string]admin.Access{"ops": admin.AccessAdmin, "viewer": admin.AccessRead},
 	}
 	e := startEnv(t, cfg)
 	e.ca = ca // clients trust the admin CA
-	e.sessions.connect(session("s1", "devices", RoleDevice, "dev1", 1))
+	e.sessions.Connect(session("s1", "devices", admin.RoleDevice, "dev1", 1))
 
 	tests := []struct {
 		name string
@@ -161,24 +163,24 @@ func TestOffLoopbackNeedsAuth(t *testing.T) {
 	serverOnly := &tls.Config{Certificates: []tls.Certificate{serverCert}}
 	tests := []struct {
 		name    string
-		cfg     Config
+		cfg     admin.Config
 		wantErr error // nil: New succeeds
 	}{
-		{"loopback default", Config{}, nil},
-		{"loopback v6", Config{Addr: "[::1]:0"}, nil},
-		{"localhost", Config{Addr: "localhost:0"}, nil},
-		{"all interfaces bare", Config{Addr: ":0"}, ErrInsecure},
-		{"wildcard bare", Config{Addr: "0.0.0.0:0"}, ErrInsecure},
-		{"server TLS only", Config{Addr: "0.0.0.0:0", TLS: serverOnly}, ErrInsecure},
-		{"mTLS", Config{Addr: "0.0.0.0:0", TLS: mtls}, nil},
-		{"token", Config{Addr: "0.0.0.0:0", TLS: serverOnly, Tokens: []Token{{SHA256: hashOf("x"), Access: AccessRead}}}, nil},
-		{"bad token hash", Config{Tokens: []Token{{SHA256: "abc", Access: AccessRead}}}, errAny},
-		{"bad token access", Config{Tokens: []Token{{SHA256: hashOf("x"), Access: "root"}}}, errAny},
-		{"nothing to listen on", Config{Addr: AddrOff}, errAny},
+		{"loopback default", admin.Config{}, nil},
+		{"loopback v6", admin.Config{Addr: "[::1]:0"}, nil},
+		{"localhost", admin.Config{Addr: "localhost:0"}, nil},
+		{"all interfaces bare", admin.Config{Addr: ":0"}, admin.ErrInsecure},
+		{"wildcard bare", admin.Config{Addr: "0.0.0.0:0"}, admin.ErrInsecure},
+		{"server TLS only", admin.Config{Addr: "0.0.0.0:0", TLS: serverOnly}, admin.ErrInsecure},
+		{"mTLS", admin.Config{Addr: "0.0.0.0:0", TLS: mtls}, nil},
+		{"token", admin.Config{Addr: "0.0.0.0:0", TLS: serverOnly, Tokens: []admin.Token{{SHA256: hashOf("x"), Access: admin.AccessRead}}}, nil},
+		{"bad token hash", admin.Config{Tokens: []admin.Token{{SHA256: "abc", Access: admin.AccessRead}}}, errAny},
+		{"bad token access", admin.Config{Tokens: []admin.Token{{SHA256: hashOf("x"), Access: "root"}}}, errAny},
+		{"nothing to listen on", admin.Config{Addr: admin.AddrOff}, errAny},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(tt.cfg, Backends{})
+			_, err := admin.New(tt.cfg, admin.Backends{})
 			switch {
 			case tt.wantErr == nil && err != nil:
 				t.Fatalf("got error %v, want none", err)

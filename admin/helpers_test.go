@@ -1,4 +1,4 @@
-package admin
+package admin_test
 
 import (
 	"bytes"
@@ -23,6 +23,9 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+
+	"github.com/wssgate/wssgate/admin"
+	"github.com/wssgate/wssgate/admin/admintest"
 )
 
 // testCA is a throwaway CA for the tests.
@@ -104,11 +107,11 @@ func (ca *testCA) keyPair(t testing.TB, cn string, serial int64, client bool) tl
 
 // env is a running admin server with in-memory backends.
 type env struct {
-	srv      *Server
-	certs    *memCerts
-	sessions *memSessions
-	hub      *memHub
-	stats    *memStats
+	srv      *admin.Server
+	certs    *admintest.Certs
+	sessions *admintest.Sessions
+	hub      *admintest.Hub
+	stats    *admintest.Stats
 	ca       *testCA
 	log      *syncBuffer
 	addr     string
@@ -133,20 +136,20 @@ func (s *syncBuffer) String() string {
 }
 
 // startEnv starts a server on 127.0.0.1:0 (cfg.Addr empty) and stops it at cleanup.
-func startEnv(t *testing.T, cfg Config) *env {
+func startEnv(t *testing.T, cfg admin.Config) *env {
 	t.Helper()
 	ca := newTestCA(t, "test CA")
 	certPEM, keyPEM := ca.issue(t, "gateway", 100, false)
-	certs, err := newMemCerts(certPEM, keyPEM)
+	certs, err := admintest.NewCerts(certPEM, keyPEM, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{certs: certs, sessions: newMemSessions(), hub: newMemHub(), stats: &memStats{}, ca: ca, log: &syncBuffer{}}
+	e := &env{certs: certs, sessions: newSessions(), hub: admintest.NewHub(), stats: &admintest.Stats{}, ca: ca, log: &syncBuffer{}}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(e.log), nil))
-	e.srv, err = New(cfg, Backends{Certificates: e.certs, Sessions: e.sessions, Messages: e.hub, Stats: e.stats})
+	e.srv, err = admin.New(cfg, admin.Backends{Certificates: e.certs, Sessions: e.sessions, Messages: e.hub, Stats: e.stats})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -202,4 +205,12 @@ func testCtx(t *testing.T) context.Context {
 // withToken adds a bearer token to ctx.
 func withToken(ctx context.Context, token string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+}
+
+// newSessions is the in-memory registry with a small outbox bound, so that
+// a full queue is easy to reach.
+func newSessions() *admintest.Sessions {
+	s := admintest.NewSessions()
+	s.QueueCap = 4
+	return s
 }

@@ -1,4 +1,4 @@
-package admin
+package admin_test
 
 import (
 	"errors"
@@ -9,6 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wssgate/wssgate/admin"
+	"github.com/wssgate/wssgate/admin/admintest"
 )
 
 func get(t *testing.T, url string) (int, string) {
@@ -27,18 +30,18 @@ func get(t *testing.T, url string) (int, string) {
 
 func TestOpsHandler(t *testing.T) {
 	notAfter := time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)
-	stats := &memStats{snap: StatsSnapshot{
-		Listeners: []ListenerStats{
-			{Name: "devices", Role: RoleDevice, OpenSessions: 3, HandshakesOK: 10, MessagesIn: 7, BytesOut: 99,
-				SlowConsumerCloses: 1, HandshakeFailures: map[string]uint64{ReasonBadClientCertificate: 2, "weird": 5}},
-			{Name: "app", Role: RoleApp, OpenSessions: 1},
+	stats := &admintest.Stats{Snap: admin.StatsSnapshot{
+		Listeners: []admin.ListenerStats{
+			{Name: "devices", Role: admin.RoleDevice, OpenSessions: 3, HandshakesOK: 10, MessagesIn: 7, BytesOut: 99,
+				SlowConsumerCloses: 1, HandshakeFailures: map[string]uint64{admin.ReasonBadClientCertificate: 2, "weird": 5}},
+			{Name: "app", Role: admin.RoleApp, OpenSessions: 1},
 		},
-		Process:               ProcessStats{StartedAt: time.Unix(1700000000, 0), Goroutines: 42},
+		Process:               admin.ProcessStats{StartedAt: time.Unix(1700000000, 0), Goroutines: 42},
 		CertificateGeneration: 3,
-		Certificates:          []CertificateExpiry{{Subject: "CN=gateway", Serial: "64", NotAfter: notAfter}},
+		Certificates:          []admin.CertificateExpiry{{Subject: "CN=gateway", Serial: "64", NotAfter: notAfter}},
 	}}
 	var ready atomic.Bool
-	srv := httptest.NewServer(OpsHandler(stats, ready.Load))
+	srv := httptest.NewServer(admin.OpsHandler(stats, ready.Load))
 	t.Cleanup(srv.Close)
 
 	code, body := get(t, srv.URL+"/metrics")
@@ -87,8 +90,8 @@ func TestOpsHandler(t *testing.T) {
 	}
 
 	t.Run("stats error", func(t *testing.T) {
-		stats.err = errors.New("stats: unavailable")
-		t.Cleanup(func() { stats.err = nil })
+		stats.Err = errors.New("stats: unavailable")
+		t.Cleanup(func() { stats.Err = nil })
 		code, body := get(t, srv.URL+"/metrics")
 		if code != http.StatusInternalServerError || !strings.Contains(body, "stats: unavailable") {
 			t.Errorf("got %d:\n%s\nwant the error reported", code, body)

@@ -1,4 +1,4 @@
-package admin
+package admin_test
 
 import (
 	"context"
@@ -18,10 +18,12 @@ import (
 	reflectiongrpc "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/wssgate/wssgate/admin"
 )
 
 func TestHealthDrain(t *testing.T) {
-	e := startEnv(t, Config{})
+	e := startEnv(t, admin.Config{})
 	h := healthgrpc.NewHealthClient(dial(t, e.addr))
 	tests := []struct {
 		name    string
@@ -55,7 +57,7 @@ func TestHealthDrain(t *testing.T) {
 }
 
 func TestReflection(t *testing.T) {
-	e := startEnv(t, Config{})
+	e := startEnv(t, admin.Config{})
 	r := reflectiongrpc.NewServerReflectionClient(dial(t, e.addr))
 	st, err := r.ServerReflectionInfo(testCtx(t))
 	if err != nil {
@@ -107,7 +109,7 @@ func TestUnixSocket(t *testing.T) {
 	stale.(*net.UnixListener).SetUnlinkOnClose(false)
 	stale.Close()
 
-	e := startEnv(t, Config{Addr: AddrOff, UnixSocket: path})
+	e := startEnv(t, admin.Config{Addr: admin.AddrOff, UnixSocket: path})
 	if e.srv.Addr() != nil {
 		t.Errorf("got TCP address %v, want none", e.srv.Addr())
 	}
@@ -123,7 +125,7 @@ func TestUnixSocket(t *testing.T) {
 		t.Fatalf("GetCertificates over the socket: %v", err)
 	}
 	// A second server on the same live socket refuses to start.
-	s2, err := New(Config{Addr: AddrOff, UnixSocket: path}, Backends{})
+	s2, err := admin.New(admin.Config{Addr: admin.AddrOff, UnixSocket: path}, admin.Backends{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,8 +137,10 @@ func TestUnixSocket(t *testing.T) {
 // errBackend returns a fixed error from every call (for the error mapping test).
 type errBackend struct{ err error }
 
-func (b errBackend) Stats(context.Context) (StatsSnapshot, error) { return StatsSnapshot{}, b.err }
-func (b errBackend) Failures(context.Context, FailureFilter) ([]Failure, error) {
+func (b errBackend) Stats(context.Context) (admin.StatsSnapshot, error) {
+	return admin.StatsSnapshot{}, b.err
+}
+func (b errBackend) Failures(context.Context, admin.FailureFilter) ([]admin.Failure, error) {
 	return nil, b.err
 }
 
@@ -146,15 +150,15 @@ func TestErrorMapping(t *testing.T) {
 		err  error
 		want codes.Code
 	}{
-		{"not found", fmt.Errorf("get session %q: %w", "x", ErrNotFound), codes.NotFound},
-		{"invalid wrapped", fmt.Errorf("subscribe: %w", ErrInvalidArgument), codes.InvalidArgument},
-		{"invalid marked", Invalid(errors.New("certs: key does not match certificate")), codes.InvalidArgument},
-		{"failed precondition", ErrFailedPrecondition, codes.FailedPrecondition},
-		{"exhausted", fmt.Errorf("send: %w", ErrResourceExhausted), codes.ResourceExhausted},
-		{"unavailable", fmt.Errorf("stats: %w", ErrUnavailable), codes.Unavailable},
-		{"unimplemented", ErrUnimplemented, codes.Unimplemented},
-		{"unauthenticated", ErrUnauthenticated, codes.Unauthenticated},
-		{"permission", ErrPermissionDenied, codes.PermissionDenied},
+		{"not found", fmt.Errorf("get session %q: %w", "x", admin.ErrNotFound), codes.NotFound},
+		{"invalid wrapped", fmt.Errorf("subscribe: %w", admin.ErrInvalidArgument), codes.InvalidArgument},
+		{"invalid marked", admin.Invalid(errors.New("certs: key does not match certificate")), codes.InvalidArgument},
+		{"failed precondition", admin.ErrFailedPrecondition, codes.FailedPrecondition},
+		{"exhausted", fmt.Errorf("send: %w", admin.ErrResourceExhausted), codes.ResourceExhausted},
+		{"unavailable", fmt.Errorf("stats: %w", admin.ErrUnavailable), codes.Unavailable},
+		{"unimplemented", admin.ErrUnimplemented, codes.Unimplemented},
+		{"unauthenticated", admin.ErrUnauthenticated, codes.Unauthenticated},
+		{"permission", admin.ErrPermissionDenied, codes.PermissionDenied},
 		{"canceled", fmt.Errorf("x: %w", context.Canceled), codes.Canceled},
 		{"deadline", context.DeadlineExceeded, codes.DeadlineExceeded},
 		{"status passes", status.Error(codes.Aborted, "aborted"), codes.Aborted},
@@ -162,11 +166,11 @@ func TestErrorMapping(t *testing.T) {
 	}
 	lis := bufconn.Listen(1 << 20)
 	b := &errBackend{}
-	srv, err := New(Config{}, Backends{Stats: b})
+	srv, err := admin.New(admin.Config{}, admin.Backends{Stats: b})
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.grpc.Serve(lis)
+	go srv.ServeOn(lis)
 	t.Cleanup(func() { srv.Stop(time.Second) })
 	cc := dial(t, "passthrough:///bufnet",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
@@ -174,7 +178,7 @@ func TestErrorMapping(t *testing.T) {
 	c := adminv1.NewAdminServiceClient(cc)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := status.Code(toStatus(tt.err)); got != tt.want {
+			if got := status.Code(admin.ToStatus(tt.err)); got != tt.want {
 				t.Errorf("toStatus: got %v, want %v", got, tt.want)
 			}
 			b.err = tt.err
@@ -187,7 +191,7 @@ func TestErrorMapping(t *testing.T) {
 			}
 		})
 	}
-	if toStatus(nil) != nil {
-		t.Error("toStatus(nil) is not nil")
+	if admin.ToStatus(nil) != nil {
+		t.Error("admin.ToStatus(nil) is not nil")
 	}
 }

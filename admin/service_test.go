@@ -1,4 +1,4 @@
-package admin
+package admin_test
 
 import (
 	"fmt"
@@ -9,10 +9,12 @@ import (
 	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/wssgate/wssgate/admin"
 )
 
-func session(id, listener string, role Role, identity string, gen uint64) SessionInfo {
-	return SessionInfo{
+func session(id, listener string, role admin.Role, identity string, gen uint64) admin.SessionInfo {
+	return admin.SessionInfo{
 		ID: id, Listener: listener, Role: role, Identity: identity,
 		RemoteAddr: "127.0.0.1:4" + id[len(id)-1:] + "000", ConnectedAt: time.Now(), CertGeneration: gen,
 		TLSVersion: "TLS 1.3", Subscriptions: []string{"devices/+/up"},
@@ -27,7 +29,7 @@ func wantCode(t *testing.T, err error, want codes.Code) {
 }
 
 func TestCertificates(t *testing.T) {
-	e := startEnv(t, Config{})
+	e := startEnv(t, admin.Config{})
 	c := e.client(t)
 	ctx := testCtx(t)
 
@@ -82,13 +84,13 @@ func TestCertificates(t *testing.T) {
 }
 
 func TestSessions(t *testing.T) {
-	e := startEnv(t, Config{})
+	e := startEnv(t, admin.Config{})
 	c := e.client(t)
 	ctx := testCtx(t)
 	for i := range 5 {
-		e.sessions.connect(session(fmt.Sprintf("s%d", i), "devices", RoleDevice, fmt.Sprintf("dev%d", i), 1))
+		e.sessions.Connect(session(fmt.Sprintf("s%d", i), "devices", admin.RoleDevice, fmt.Sprintf("dev%d", i), 1))
 	}
-	e.sessions.connect(session("a9", "app", RoleApp, "", 2))
+	e.sessions.Connect(session("a9", "app", admin.RoleApp, "", 2))
 
 	t.Run("list filters", func(t *testing.T) {
 		tests := []struct {
@@ -158,7 +160,7 @@ func TestSessions(t *testing.T) {
 		if _, err := c.SendToSession(ctx, &adminv1.SendToSessionRequest{Id: "s1", Payload: &adminv1.SendToSessionRequest_Binary{Binary: []byte{0, 1}}}); err != nil {
 			t.Fatal(err)
 		}
-		out := e.sessions.outbox("s1")
+		out := e.sessions.Outbox("s1")
 		if len(out) != 2 || out[0].Binary || string(out[0].Data) != "hi" || !out[1].Binary {
 			t.Errorf("got outbox %+v, want text hi then binary", out)
 		}
@@ -207,12 +209,12 @@ func TestSessions(t *testing.T) {
 }
 
 func TestPublishAndStats(t *testing.T) {
-	e := startEnv(t, Config{})
+	e := startEnv(t, admin.Config{})
 	c := e.client(t)
 	ctx := testCtx(t)
 
-	var seen []Message
-	stop, _ := e.hub.Subscribe(ctx, "devices/+/down", func(m Message) { seen = append(seen, m) })
+	var seen []admin.Message
+	stop, _ := e.hub.Subscribe(ctx, "devices/+/down", func(m admin.Message) { seen = append(seen, m) })
 	defer stop()
 	r, err := c.Publish(ctx, &adminv1.PublishRequest{Channel: "devices/42/down", Payload: &adminv1.PublishRequest_Text{Text: `{"led":"on"}`}})
 	if err != nil {
@@ -227,22 +229,22 @@ func TestPublishAndStats(t *testing.T) {
 	wantCode(t, err, codes.InvalidArgument)
 
 	started := time.Now().Add(-time.Minute)
-	e.stats.snap = StatsSnapshot{
-		Listeners: []ListenerStats{{Name: "devices", Address: "0.0.0.0:9443", Role: RoleDevice, OpenSessions: 3,
-			HandshakesOK: 10, HandshakeFailures: map[string]uint64{ReasonBadClientCertificate: 2}}},
-		Process:               ProcessStats{StartedAt: started, Goroutines: 12, Version: "test"},
+	e.stats.Snap = admin.StatsSnapshot{
+		Listeners: []admin.ListenerStats{{Name: "devices", Address: "0.0.0.0:9443", Role: admin.RoleDevice, OpenSessions: 3,
+			HandshakesOK: 10, HandshakeFailures: map[string]uint64{admin.ReasonBadClientCertificate: 2}}},
+		Process:               admin.ProcessStats{StartedAt: started, Goroutines: 12, Version: "test"},
 		CertificateGeneration: 4,
 	}
-	e.stats.failures = []Failure{
-		{Time: time.Now(), Listener: "devices", Stage: "tls", Reason: ReasonBadClientCertificate, ClientCertSubject: "CN=rogue"},
-		{Time: time.Now().Add(-time.Hour), Listener: "app", Stage: "upgrade", Reason: ReasonBadOrigin},
+	e.stats.History = []admin.Failure{
+		{Time: time.Now(), Listener: "devices", Stage: "tls", Reason: admin.ReasonBadClientCertificate, ClientCertSubject: "CN=rogue"},
+		{Time: time.Now().Add(-time.Hour), Listener: "app", Stage: "upgrade", Reason: admin.ReasonBadOrigin},
 	}
 	st, err := c.GetStats(ctx, &adminv1.GetStatsRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := st.GetListeners()[0]
-	if l.GetOpenSessions() != 3 || l.GetHandshakeFailures()[ReasonBadClientCertificate] != 2 || st.GetCertificateGeneration() != 4 ||
+	if l.GetOpenSessions() != 3 || l.GetHandshakeFailures()[admin.ReasonBadClientCertificate] != 2 || st.GetCertificateGeneration() != 4 ||
 		st.GetProcess().GetUptime().AsDuration() < time.Minute {
 		t.Errorf("got stats %v, want the snapshot", st)
 	}
@@ -269,7 +271,7 @@ func TestPublishAndStats(t *testing.T) {
 }
 
 func TestUnimplementedBackends(t *testing.T) {
-	srv, err := New(Config{Addr: "127.0.0.1:0"}, Backends{})
+	srv, err := admin.New(admin.Config{Addr: "127.0.0.1:0"}, admin.Backends{})
 	if err != nil {
 		t.Fatal(err)
 	}

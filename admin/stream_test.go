@@ -1,4 +1,4 @@
-package admin
+package admin_test
 
 import (
 	"bytes"
@@ -12,10 +12,12 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+
+	"github.com/wssgate/wssgate/admin"
 )
 
 func TestSubscribe(t *testing.T) {
-	e := startEnv(t, Config{})
+	e := startEnv(t, admin.Config{})
 	c := e.client(t)
 	ctx, cancel := context.WithCancel(testCtx(t))
 	st, err := c.Subscribe(ctx, &adminv1.SubscribeRequest{Pattern: "devices/+/up"})
@@ -25,7 +27,7 @@ func TestSubscribe(t *testing.T) {
 	if _, err := st.Header(); err != nil { // the subscription is in place
 		t.Fatal(err)
 	}
-	msgs := []Message{
+	msgs := []admin.Message{
 		{Channel: "devices/1/up", Data: []byte(`{"t":21.5}`)},
 		{Channel: "devices/2/down", Data: []byte("not matching")},
 		{Channel: "devices/2/up", Binary: true, Data: []byte{0, 1, 2}},
@@ -51,7 +53,7 @@ func TestSubscribe(t *testing.T) {
 	}
 
 	cancel() // the client goes away: the backend subscription ends
-	waitFor(t, "hub subscription removed", func() bool { return e.hub.subCount() == 0 })
+	waitFor(t, "hub subscription removed", func() bool { return e.hub.SubCount() == 0 })
 
 	bad, err := c.Subscribe(testCtx(t), &adminv1.SubscribeRequest{Pattern: "a/#/b"})
 	if err == nil { // a server stream reports its status on Recv
@@ -61,7 +63,7 @@ func TestSubscribe(t *testing.T) {
 }
 
 func TestWatchSessions(t *testing.T) {
-	e := startEnv(t, Config{})
+	e := startEnv(t, admin.Config{})
 	c := e.client(t)
 	st, err := c.WatchSessions(testCtx(t), &adminv1.WatchSessionsRequest{Listener: "devices"})
 	if err != nil {
@@ -70,8 +72,8 @@ func TestWatchSessions(t *testing.T) {
 	if _, err := st.Header(); err != nil {
 		t.Fatal(err)
 	}
-	e.sessions.connect(session("a1", "app", RoleApp, "", 1)) // filtered out
-	e.sessions.connect(session("d1", "devices", RoleDevice, "dev1", 1))
+	e.sessions.Connect(session("a1", "app", admin.RoleApp, "", 1)) // filtered out
+	e.sessions.Connect(session("d1", "devices", admin.RoleDevice, "dev1", 1))
 	if err := e.sessions.CloseSession(testCtx(t), "d1", 4000, "bye"); err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +101,7 @@ func TestWatchSessions(t *testing.T) {
 // A client that does not read must not block the producer; its stream ends with
 // RESOURCE_EXHAUSTED once it reads again.
 func TestSlowSubscriber(t *testing.T) {
-	e := startEnv(t, Config{StreamBuffer: 4})
+	e := startEnv(t, admin.Config{StreamBuffer: 4})
 	// A fixed 64 KiB window (no BDP growth) so that the server's sends block quickly.
 	cc := dial(t, e.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithInitialWindowSize(64<<10))
 	c := adminv1.NewAdminServiceClient(cc)
@@ -112,7 +114,7 @@ func TestSlowSubscriber(t *testing.T) {
 	}
 	payload := bytes.Repeat([]byte("x"), 16<<10)
 	for range 200 { // returns promptly: the producer never waits for the stream
-		if _, err := e.hub.Publish(t.Context(), Message{Channel: "devices/1/up", Data: payload}); err != nil {
+		if _, err := e.hub.Publish(t.Context(), admin.Message{Channel: "devices/1/up", Data: payload}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -132,7 +134,7 @@ func TestSlowSubscriber(t *testing.T) {
 }
 
 func TestStopEndsStreams(t *testing.T) {
-	e := startEnv(t, Config{})
+	e := startEnv(t, admin.Config{})
 	c := e.client(t)
 	st, err := c.WatchSessions(testCtx(t), &adminv1.WatchSessionsRequest{})
 	if err != nil {
@@ -153,26 +155,8 @@ func TestStopEndsStreams(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Stop did not return")
 	}
-	if n := e.sessions.watcherCount(); n != 0 {
+	if n := e.sessions.WatcherCount(); n != 0 {
 		t.Errorf("got %d watchers after stop, want 0", n)
-	}
-}
-
-func TestBufferOverflow(t *testing.T) {
-	b := newBuffer[int](2)
-	b.push(1)
-	b.push(2)
-	select {
-	case <-b.full:
-		t.Fatal("full after 2 pushes into a buffer of 2")
-	default:
-	}
-	b.push(3)
-	b.push(4) // further pushes stay non-blocking
-	select {
-	case <-b.full:
-	default:
-		t.Fatal("not full after 3 pushes into a buffer of 2")
 	}
 }
 

@@ -39,7 +39,7 @@ func TestToken(t *testing.T) {
 			}
 		})
 	}
-	if got, ok := e.sessions.closedAs("s-app"); !ok || got.code != 4000 {
+	if got, ok := e.sessions.ClosedAs("s-app"); !ok || got.Code != 4000 {
 		t.Errorf("s-app: got %+v (closed %v), want closed with 4000 by the admin token", got, ok)
 	}
 }

@@ -44,19 +44,19 @@ func TestCertsReload(t *testing.T) {
 	badKey := writeFile(t, dir, "other.key", otherKey)
 
 	r := runCtl(t, "--addr", e.addr, "certs", "reload", "--dry-run").want(t, 0)
-	if !strings.Contains(r.stdout, "dry run") || e.certs.generation() != 1 {
-		t.Errorf("dry run: got %q and generation %d, want a dry-run report and generation 1", r.stdout, e.certs.generation())
+	if !strings.Contains(r.stdout, "dry run") || e.certs.Generation() != 1 {
+		t.Errorf("dry run: got %q and generation %d, want a dry-run report and generation 1", r.stdout, e.certs.Generation())
 	}
 	r = runCtl(t, "--addr", e.addr, "certs", "reload", "--dry-run", "--cert", certFile, "--key", keyFile).want(t, 0)
-	if !strings.Contains(r.stdout, "CN=gateway-2") || e.certs.generation() != 1 {
-		t.Errorf("dry run with files: got %q and generation %d, want CN=gateway-2 and generation 1", r.stdout, e.certs.generation())
+	if !strings.Contains(r.stdout, "CN=gateway-2") || e.certs.Generation() != 1 {
+		t.Errorf("dry run with files: got %q and generation %d, want CN=gateway-2 and generation 1", r.stdout, e.certs.Generation())
 	}
 	r = runCtl(t, "--addr", e.addr, "certs", "reload", "--key", badKey, "--cert", certFile).want(t, 1)
 	if !strings.Contains(r.stderr, "private key does not match public key") || !strings.HasSuffix(r.stderr, "(InvalidArgument)\n") {
 		t.Errorf("mismatched key: got stderr %q", r.stderr)
 	}
-	if e.certs.generation() != 1 {
-		t.Errorf("after a failed reload: got generation %d, want 1", e.certs.generation())
+	if e.certs.Generation() != 1 {
+		t.Errorf("after a failed reload: got generation %d, want 1", e.certs.Generation())
 	}
 	r = runCtl(t, "--addr", e.addr, "--json", "certs", "reload", "--cert", certFile, "--key", keyFile).want(t, 0)
 	var got struct {
@@ -66,8 +66,8 @@ func TestCertsReload(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatalf("decode %q: %v", r.stdout, err)
 	}
-	if got.Generation != "2" || got.DryRun || e.certs.generation() != 2 {
-		t.Errorf("reload: got %+v and generation %d, want generation 2", got, e.certs.generation())
+	if got.Generation != "2" || got.DryRun || e.certs.Generation() != 2 {
+		t.Errorf("reload: got %+v and generation %d, want generation 2", got, e.certs.Generation())
 	}
 	r = runCtl(t, "--addr", e.addr, "certs", "show").want(t, 0)
 	if !strings.Contains(r.stdout, "CN=gateway-2") {

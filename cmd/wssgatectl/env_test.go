@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/wssgate/wssgate/admin"
+	"github.com/wssgate/wssgate/admin/admintest"
 )
 
 // testCA is a throwaway CA.
@@ -82,10 +83,10 @@ func (ca *testCA) issue(t *testing.T, cn string, serial int64, usage x509.ExtKey
 // backends.
 type env struct {
 	ca       *testCA
-	certs    *memCerts
-	sessions *memSessions
-	hub      *memHub
-	stats    *memStats
+	certs    *admintest.Certs
+	sessions *admintest.Sessions
+	hub      *admintest.Hub
+	stats    *admintest.Stats
 	addr     string // 127.0.0.1:port
 	sock     string // Unix socket path
 }
@@ -96,11 +97,11 @@ func startEnv(t *testing.T, cfg admin.Config) *env {
 	t.Helper()
 	ca := newTestCA(t)
 	certPEM, keyPEM := ca.issue(t, "gateway", 0x64, x509.ExtKeyUsageServerAuth)
-	certs, err := newMemCerts(certPEM, keyPEM)
+	certs, err := newCerts(certPEM, keyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{ca: ca, certs: certs, sessions: newMemSessions(), hub: newMemHub(), stats: &memStats{}}
+	e := &env{ca: ca, certs: certs, sessions: admintest.NewSessions(), hub: admintest.NewHub(), stats: &admintest.Stats{}}
 	dir, err := os.MkdirTemp("", "ctl") // short: Unix socket paths are limited to ~100 bytes
 	if err != nil {
 		t.Fatal(err)
@@ -197,4 +198,18 @@ func tlsServerConfig(t *testing.T, ca *testCA) *tls.Config {
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.cert)
 	return &tls.Config{Certificates: []tls.Certificate{pair}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
+}
+
+// newCerts is the in-memory certificate store with what the CLI prints
+// beyond the certificate itself: file names, client CAs and a warning.
+func newCerts(certPEM, keyPEM []byte) (*admintest.Certs, error) {
+	c, err := admintest.NewCerts(certPEM, keyPEM, "/etc/wssgate/tls.crt", "/etc/wssgate/tls.key")
+	if err != nil {
+		return nil, err
+	}
+	c.Update(func(b *admin.CertificateBundle) {
+		b.ClientCASubjects = []string{"CN=test client CA"}
+		b.Warnings = []string{"expires soon"}
+	})
+	return c, nil
 }

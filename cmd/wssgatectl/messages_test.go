@@ -28,12 +28,12 @@ func TestPublish(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := len(e.hub.messages())
+			before := len(e.hub.Published())
 			r := runCtl(t, append([]string{"--addr", e.addr}, tt.args...)...).want(t, 0)
 			if want := "published to devices/42/down: reached 0 sessions\n"; r.stdout != want {
 				t.Errorf("stdout: got %q, want %q", r.stdout, want)
 			}
-			msgs := e.hub.messages()
+			msgs := e.hub.Published()
 			if len(msgs) != before+1 {
 				t.Fatalf("got %d messages published, want %d", len(msgs), before+1)
 			}
@@ -78,7 +78,7 @@ func TestSend(t *testing.T) {
 		t.Errorf("stdout: got %q, want %q", r.stdout, want)
 	}
 	runCtl(t, "--addr", e.addr, "send", "s-dev", "--file", bin, "--binary").want(t, 0)
-	got := e.sessions.frames("s-dev")
+	got := e.sessions.Outbox("s-dev")
 	want := []admin.Frame{{Data: []byte("reboot")}, {Binary: true, Data: []byte{9, 8, 7}}}
 	if len(got) != len(want) {
 		t.Fatalf("got %d frames, want %d", len(got), len(want))
@@ -100,7 +100,7 @@ func TestSendStdin(t *testing.T) {
 	if code := c.exitCode(c.dispatch(context.Background(), []string{"--addr", e.addr, "send", "s-app", "--file", "-"})); code != 0 {
 		t.Fatalf("exit code: got %d, want 0; stderr %q", code, errb.String())
 	}
-	if got := e.sessions.frames("s-app"); len(got) != 1 || string(got[0].Data) != "from stdin" {
+	if got := e.sessions.Outbox("s-app"); len(got) != 1 || string(got[0].Data) != "from stdin" {
 		t.Errorf("got frames %+v, want one \"from stdin\"", got)
 	}
 }

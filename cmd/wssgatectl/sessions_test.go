@@ -7,19 +7,20 @@ import (
 	"time"
 
 	"github.com/wssgate/wssgate/admin"
+	"github.com/wssgate/wssgate/admin/admintest"
 )
 
 // seed connects an app client and a device.
 func seed(e *env) {
 	now := time.Now()
-	e.sessions.connect(admin.SessionInfo{
+	e.sessions.Connect(admin.SessionInfo{
 		ID: "s-app", Listener: "app", Role: admin.RoleApp, Identity: "alice",
 		RemoteAddr: "192.0.2.10:50000", LocalAddr: "127.0.0.1:8443", ConnectedAt: now.Add(-time.Minute),
 		LastActivity: now, TLSVersion: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", ServerName: "localhost",
 		CertGeneration: 1, Origin: "https://localhost:8443", UserAgent: "test-agent",
 		Subscriptions: []string{"devices/+/up"}, MessagesIn: 3, MessagesOut: 7, BytesIn: 30, BytesOut: 70,
 	})
-	e.sessions.connect(admin.SessionInfo{
+	e.sessions.Connect(admin.SessionInfo{
 		ID: "s-dev", Listener: "device", Role: admin.RoleDevice, Identity: "42",
 		RemoteAddr: "198.51.100.7:40000", LocalAddr: "127.0.0.1:9443", ConnectedAt: now.Add(-time.Hour),
 		TLSVersion: "TLS 1.3", PeerCertSubject: "CN=42", PeerCertSHA256: "ab12", CertGeneration: 1,
@@ -149,8 +150,8 @@ func TestSessionsClose(t *testing.T) {
 	if !strings.Contains(r.stdout, "closed session s-dev (code 4000)") {
 		t.Errorf("stdout: got %q", r.stdout)
 	}
-	got, ok := e.sessions.closedAs("s-dev")
-	if want := (closed{4000, "maintenance"}); !ok || got != want {
+	got, ok := e.sessions.ClosedAs("s-dev")
+	if want := (admintest.Closed{Code: 4000, Reason: "maintenance"}); !ok || got != want {
 		t.Errorf("backend saw %+v (closed %v), want %+v", got, ok, want)
 	}
 	// The server validates the code: INVALID_ARGUMENT is an error, not a usage mistake.
@@ -167,10 +168,10 @@ func TestSessionsReconnect(t *testing.T) {
 	if r.stdout != "closed 1 sessions\n" {
 		t.Errorf("stdout: got %q, want %q", r.stdout, "closed 1 sessions\n")
 	}
-	if got, ok := e.sessions.closedAs("s-dev"); !ok || got.code != 1012 {
+	if got, ok := e.sessions.ClosedAs("s-dev"); !ok || got.Code != 1012 {
 		t.Errorf("s-dev: got %+v (closed %v), want code 1012", got, ok)
 	}
-	if _, ok := e.sessions.closedAs("s-app"); ok {
+	if _, ok := e.sessions.ClosedAs("s-app"); ok {
 		t.Error("s-app was closed; want only the device listener's sessions")
 	}
 	r = runCtl(t, "--addr", e.addr, "--json", "sessions", "reconnect", "--below-generation", "2").want(t, 0)

@@ -11,7 +11,7 @@ import (
 
 func TestStats(t *testing.T) {
 	e := startEnv(t, admin.Config{})
-	e.stats.snap = admin.StatsSnapshot{
+	e.stats.Snap = admin.StatsSnapshot{
 		Listeners: []admin.ListenerStats{{
 			Name: "app", Address: "127.0.0.1:8443", Role: admin.RoleApp, OpenSessions: 2, HandshakesOK: 10,
 			MessagesIn: 5, BytesIn: 500, SlowConsumerCloses: 1,
@@ -59,7 +59,7 @@ func TestStats(t *testing.T) {
 func TestFailures(t *testing.T) {
 	e := startEnv(t, admin.Config{})
 	now := time.Now()
-	e.stats.failures = []admin.Failure{
+	e.stats.History = []admin.Failure{
 		{Time: now.Add(-time.Minute), Listener: "app", RemoteAddr: "192.0.2.1:1234", Stage: "upgrade", Reason: admin.ReasonBadOrigin, Message: "origin https://evil.example not allowed"},
 		{Time: now.Add(-time.Hour), Listener: "device", RemoteAddr: "192.0.2.2:1234", Stage: "tls", Reason: admin.ReasonBadClientCertificate, Message: "unknown authority"},
 	}

@@ -68,7 +68,7 @@ func TestSubscribe(t *testing.T) {
 				args = append(args, "--json")
 			}
 			wait := startCtl(t, context.Background(), args...)
-			waitFor(t, "the subscription", func() bool { return e.hub.subCount() == 1 })
+			waitFor(t, "the subscription", func() bool { return e.hub.SubCount() == 1 })
 			runCtl(t, "--addr", e.addr, "publish", "devices/42/down", "--text", "not matching").want(t, 0)
 			runCtl(t, "--addr", e.addr, "publish", "devices/42/up", "--text", `{"t":21.5}`).want(t, 0)
 			runCtl(t, "--addr", e.addr, "publish", "devices/7/up", "--file", bin, "--binary").want(t, 0)
@@ -78,7 +78,7 @@ func TestSubscribe(t *testing.T) {
 				t.Fatalf("got %d lines, want 2:\n%s", len(lines), r.stdout)
 			}
 			tt.check(t, lines)
-			waitFor(t, "the subscription to end", func() bool { return e.hub.subCount() == 0 })
+			waitFor(t, "the subscription to end", func() bool { return e.hub.SubCount() == 0 })
 		})
 	}
 }
@@ -86,7 +86,7 @@ func TestSubscribe(t *testing.T) {
 func TestWatch(t *testing.T) {
 	e := startEnv(t, admin.Config{})
 	wait := startCtl(t, context.Background(), "--addr", e.addr, "watch", "--count", "2")
-	waitFor(t, "the watch", func() bool { return e.sessions.watcherCount() == 1 })
+	waitFor(t, "the watch", func() bool { return e.sessions.WatcherCount() == 1 })
 	seed(e) // two connects: s-app, s-dev
 	r := wait().want(t, 0)
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
@@ -97,11 +97,11 @@ func TestWatch(t *testing.T) {
 		t.Errorf("line 0: got %q, want time, connected, s-app, listener=app", lines[0])
 	}
 
-	waitFor(t, "the first watch to end", func() bool { return e.sessions.watcherCount() == 0 })
+	waitFor(t, "the first watch to end", func() bool { return e.sessions.WatcherCount() == 0 })
 
 	// A filtered JSON watch sees the disconnect with its code and reason.
 	wait = startCtl(t, context.Background(), "--addr", e.addr, "--json", "watch", "--role", "device", "--count", "1")
-	waitFor(t, "the watch", func() bool { return e.sessions.watcherCount() == 1 })
+	waitFor(t, "the watch", func() bool { return e.sessions.WatcherCount() == 1 })
 	runCtl(t, "--addr", e.addr, "sessions", "close", "s-app").want(t, 0) // filtered out
 	runCtl(t, "--addr", e.addr, "sessions", "close", "s-dev", "--code", "4001", "--reason", "bye").want(t, 0)
 	r = wait().want(t, 0)
@@ -129,7 +129,7 @@ func TestStreamInterrupt(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			wait := startCtl(t, ctx, append([]string{"--addr", e.addr}, args...)...)
-			waitFor(t, "the stream", func() bool { return e.hub.subCount()+e.sessions.watcherCount() == 1 })
+			waitFor(t, "the stream", func() bool { return e.hub.SubCount()+e.sessions.WatcherCount() == 1 })
 			cancel()
 			r := wait().want(t, 0)
 			if r.stdout != "" || r.stderr != "" {
