@@ -341,9 +341,9 @@ func Match(pattern, channel string) bool {
 // Stats serves a fixed snapshot and failure history; set the fields
 // before use or between calls, not during one.
 type Stats struct {
-	Snap     admin.StatsSnapshot
-	History  []admin.Failure // newest first
-	Err      error           // returned by both methods when set
+	Snap    admin.StatsSnapshot
+	History []admin.Failure // newest first
+	Err     error           // returned by both methods when set
 }
 
 var _ admin.Stats = (*Stats)(nil)
