@@ -99,6 +99,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		MinRemaining: cfg.TLS.MinRemaining,
 
 		MinRemainingIsError: cfg.TLS.MinRemainingError,
+		AllowSelfSignedCA:   cfg.Dev,
 	})
 	if err != nil {
 		return nil, err

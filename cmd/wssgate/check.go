@@ -72,7 +72,7 @@ func runCheck(args []string, stdout io.Writer) error {
 	store, err := certs.NewStore(certs.Options{
 		Pairs: pairs, ClientCAFile: cfg.TLS.ClientCA, RootCAFile: cfg.TLS.RootCA,
 		CRLFiles: cfg.TLS.CRLFiles, Hostnames: hosts, MinRemaining: cfg.TLS.MinRemaining,
-		MinRemainingIsError: cfg.TLS.MinRemainingError,
+		MinRemainingIsError: cfg.TLS.MinRemainingError, AllowSelfSignedCA: cfg.Dev,
 	})
 	if err != nil {
 		c.say("ERROR", "%s", oneLine(err))

@@ -36,7 +36,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if os.Getenv("GOGC") == "" { // the operator's GOGC wins
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" { // an operator's GC settings win
 		defer gcfloor.Start(gcfloor.DefaultFloor)()
 	}
 	if cfg.Dev {

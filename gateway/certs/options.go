@@ -45,6 +45,10 @@ type Options struct {
 	MinRemainingIsError bool
 	// Now is the clock used for validation. nil: time.Now.
 	Now func() time.Time
+	// AllowSelfSignedCA serves a self-signed CA certificate (CA:TRUE) that
+	// names hosts, with a warning; without it such a certificate is refused
+	// (ErrLeafIsCA). Meant for development mode.
+	AllowSelfSignedCA bool
 }
 
 // PEMPair is one certificate chain and its private key as PEM bytes.

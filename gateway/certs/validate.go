@@ -65,21 +65,27 @@ func checkKeyMatch(c *Cert) error {
 	return fmt.Errorf("%w: %s holds a different %s key than certificate %q", ErrKeyMismatch, c.keyLabel, c.KeyType, subject(c.Leaf))
 }
 
-// checkNotCA refuses a CA certificate as leaf (usually a chain in the wrong
-// order), except a self-signed one that names hosts: what `openssl req
-// -x509` makes by default. Clients that trust it directly accept it, so it
-// is served, with a warning.
+// checkNotCA refuses a CA certificate as leaf: usually a chain in the wrong
+// order, or a self-signed CA certificate (`openssl req -x509` with its
+// default CA:TRUE), which a client can only trust as a root, and then trusts
+// whatever its key signs. In development mode (Options.AllowSelfSignedCA)
+// a self-signed one that names hosts is served, with a warning.
 func (v *validator) checkNotCA(c *Cert) error {
 	l := c.Leaf
 	if !l.IsCA {
 		return nil
 	}
-	selfSigned := bytes.Equal(l.RawIssuer, l.RawSubject) && l.CheckSignatureFrom(l) == nil
-	if selfSigned && (len(l.DNSNames) > 0 || len(l.IPAddresses) > 0) {
-		v.warn("%s: %q is a self-signed CA certificate (CA:TRUE) served as the leaf: clients must trust this very certificate, and some refuse a CA as a server certificate; prefer a leaf signed by a CA (see `wssgate devcert`)", c.label, subject(l))
-		return nil
+	if !bytes.Equal(l.RawIssuer, l.RawSubject) || l.CheckSignatureFrom(l) != nil {
+		return fmt.Errorf("%w: %q has CA:TRUE (is the chain in leaf-first order?)", ErrLeafIsCA, subject(l))
 	}
-	return fmt.Errorf("%w: %q has CA:TRUE (is the chain in leaf-first order?)", ErrLeafIsCA, subject(l))
+	switch {
+	case len(l.DNSNames) == 0 && len(l.IPAddresses) == 0:
+		return fmt.Errorf("%w: %q is a self-signed CA certificate that names no host (no DNS or IP SANs): is the chain in leaf-first order?", ErrLeafIsCA, subject(l))
+	case !v.opts.AllowSelfSignedCA:
+		return fmt.Errorf("%w: %q is a self-signed CA certificate (CA:TRUE): a client must trust it as a root and then trusts whatever its key signs; serve a leaf signed by a CA (`wssgate devcert` makes one for development), or use it in development mode only", ErrLeafIsCA, subject(l))
+	}
+	v.warn("%s: %q is a self-signed CA certificate (CA:TRUE) served as the leaf (development mode only): clients must trust this very certificate, and some refuse a CA as a server certificate", c.label, subject(l))
+	return nil
 }
 
 // checkServerUsage refuses a leaf whose extended key usage excludes serverAuth.

@@ -126,7 +126,10 @@ func TestNewStoreValidation(t *testing.T) {
 		{"leaf is a CA", func(f *fixture) certs.Options {
 			key, _ := certs.KeyPEM(f.ca.Key)
 			return certs.Options{Pairs: []certs.Pair{{CertFile: f.file("ca.pem", f.ca.CertPEM), KeyFile: f.file("ca-key.pem", key)}}}
-		}, certs.ErrLeafIsCA, []string{"load cert {cert}", `"CN=Test Root"`}},
+		}, certs.ErrLeafIsCA, []string{"load cert {cert}", `"CN=Test Root" is a self-signed CA certificate that names no host`}},
+		{"self-signed CA:TRUE leaf outside development mode", func(f *fixture) certs.Options {
+			return certs.Options{Pairs: []certs.Pair{f.pair(selfSignedCALeaf(f.t), "cert")}}
+		}, certs.ErrLeafIsCA, []string{"load cert {cert}", `"CN=localhost" is a self-signed CA certificate (CA:TRUE)`, "development mode only"}},
 		{"client certificate served", func(f *fixture) certs.Options {
 			l := f.ca.Issue(f.t, certstest.LeafOptions{CN: "device", Client: true})
 			return certs.Options{Pairs: []certs.Pair{f.pair(l, "cert")}}
@@ -230,9 +233,9 @@ func TestNewStoreAccepts(t *testing.T) {
 			certs.Options{RootCAFile: ca.WriteCA(t, dir)}, nil},
 		{"expires soon is a warning", ca.Issue(t, certstest.LeafOptions{CN: "soon", DNS: []string{"soon.example"}, NotAfter: now.Add(12*24*time.Hour + time.Hour)}), nil,
 			certs.Options{}, []string{"cert.pem: expires in 12 days (" + now.Add(12*24*time.Hour+time.Hour).UTC().Format("2006-01-02") + ")"}},
-		{"self-signed CA:TRUE leaf (openssl req -x509) is a warning", selfSignedCALeaf(t), nil,
-			certs.Options{Hostnames: []string{"localhost", "127.0.0.1"}},
-			[]string{`"CN=localhost" is a self-signed CA certificate (CA:TRUE) served as the leaf: clients must trust this very certificate, and some refuse a CA as a server certificate; prefer a leaf signed by a CA (see ` + "`wssgate devcert`)"}},
+		{"self-signed CA:TRUE leaf (openssl req -x509) is a warning in development mode", selfSignedCALeaf(t), nil,
+			certs.Options{Hostnames: []string{"localhost", "127.0.0.1"}, AllowSelfSignedCA: true},
+			[]string{`"CN=localhost" is a self-signed CA certificate (CA:TRUE) served as the leaf (development mode only): clients must trust this very certificate, and some refuse a CA as a server certificate`}},
 		{"custom minimum", ca.Issue(t, certstest.LeafOptions{CN: "soon", DNS: []string{"soon.example"}, NotAfter: now.Add(12*24*time.Hour + time.Hour)}), nil,
 			certs.Options{MinRemaining: 7 * 24 * time.Hour, MinRemainingIsError: true}, nil},
 	}

@@ -353,6 +353,9 @@ func (s *Session) flush() {
 			}
 			s.parked = true
 			s.mu.Unlock()
+			if cap(frames) > 64 {
+				frames = nil // a fan-out burst's batch array is not kept while parked
+			}
 			<-s.wake
 			lingered, burst = false, false
 			continue

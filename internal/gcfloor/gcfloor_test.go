@@ -8,21 +8,23 @@ import (
 )
 
 func TestPercent(t *testing.T) {
+	const mib = 1 << 20
 	tests := []struct {
-		live, floor uint64
-		want        int
+		live, roots, floor uint64
+		want               int
 	}{
-		{2 << 20, 32 << 20, 1500},  // goal 2 MiB × 16 = 32 MiB
-		{8 << 20, 32 << 20, 300},   // 8 MiB × 4
-		{16 << 20, 32 << 20, 100},  // half the floor: Go's default already reaches it
-		{200 << 20, 32 << 20, 100}, // a large live heap: untouched
-		{0, 32 << 20, 100},         // before the first collection
-		{1 << 20, 1 << 20, 100},    // floor below the live heap
-		{3 << 20, 32 << 20, 966},   // rounded down
+		{2 * mib, 0, 32 * mib, 800},        // Go's minimum 4 MiB × 8 = 32 MiB; 2 + 2 × 8 is less
+		{2 * mib, 2 * mib, 48 * mib, 1150}, // stacks count: 2 + 4 × 11.5 = 48 MiB
+		{1 * mib, 35 * mib, 32 * mib, 100}, // thousands of goroutines: Go's own goal is above the floor
+		{8 * mib, 0, 32 * mib, 300},        // 8 + 8 × 3
+		{8 * mib, 4 * mib, 32 * mib, 200},  // 8 + 12 × 2
+		{16 * mib, 0, 32 * mib, 100},       // Go's default reaches the floor
+		{200 * mib, 0, 32 * mib, 100},      // a large live heap: untouched
+		{0, 0, 32 * mib, 100},              // before the first collection
 	}
 	for _, tt := range tests {
-		if got := Percent(tt.live, tt.floor); got != tt.want {
-			t.Errorf("Percent(%d, %d) = %d, want %d", tt.live, tt.floor, got, tt.want)
+		if got := Percent(tt.live, tt.roots, tt.floor); got != tt.want {
+			t.Errorf("Percent(%d, %d, %d) = %d, want %d", tt.live, tt.roots, tt.floor, got, tt.want)
 		}
 	}
 }
