@@ -108,7 +108,7 @@ func TestMutualTLS(t *testing.T) {
 		Addr: "127.0.0.1:0",
 		TLS: &tls.Config{
 			Certificates: []tls.Certificate{serverCert},
-			ClientCAs:    ca.pool,
+			ClientCAs:    ca.Pool,
 			ClientAuth:   tls.RequireAndVerifyClientCert,
 		},
 		ClientAccess: map[string]admin.Access{"ops": admin.AccessAdmin, "viewer": admin.AccessRead},
@@ -159,7 +159,7 @@ func TestMutualTLS(t *testing.T) {
 func TestOffLoopbackNeedsAuth(t *testing.T) {
 	ca := newTestCA(t, "admin CA")
 	serverCert := ca.keyPair(t, "admin server", 10, false)
-	mtls := &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientCAs: ca.pool, ClientAuth: tls.RequireAndVerifyClientCert}
+	mtls := &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientCAs: ca.Pool, ClientAuth: tls.RequireAndVerifyClientCert}
 	serverOnly := &tls.Config{Certificates: []tls.Certificate{serverCert}}
 	tests := []struct {
 		name    string

@@ -3,13 +3,7 @@ package admin_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"log/slog"
 	"math/big"
@@ -26,83 +20,36 @@ import (
 
 	"github.com/wssgate/wssgate/admin"
 	"github.com/wssgate/wssgate/admin/admintest"
+	"github.com/wssgate/wssgate/gateway/certs/certstest"
 )
 
-// testCA is a throwaway CA for the tests.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
+// testCA issues the tests' certificates (gateway/certs/certstest, as the
+// gateway's own tests do).
+type testCA struct{ *certstest.CA }
 
-func newTestCA(t testing.TB, cn string) *testCA {
+func newTestCA(t testing.TB, cn string) *testCA { return &testCA{certstest.NewCA(t, cn)} }
+
+// leaf issues a certificate for cn: a client certificate, or a server one
+// for localhost and 127.0.0.1.
+func (ca *testCA) leaf(t testing.TB, cn string, serial int64, client bool) *certstest.Leaf {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
+	o := certstest.LeafOptions{CN: cn, Serial: big.NewInt(serial), Client: client}
+	if !client {
+		o.DNS, o.IPs = []string{"localhost"}, []net.IP{net.IPv4(127, 0, 0, 1)}
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}
+	return ca.Issue(t, o)
 }
 
-// issue returns a PEM leaf and key for cn (server: also DNS localhost and 127.0.0.1).
+// issue returns a PEM leaf and key (see leaf).
 func (ca *testCA) issue(t testing.TB, cn string, serial int64, client bool) (certPEM, keyPEM []byte) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(12 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	if client {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+	l := ca.leaf(t, cn, serial, client)
+	return l.CertPEM, l.KeyPEM
 }
 
 func (ca *testCA) keyPair(t testing.TB, cn string, serial int64, client bool) tls.Certificate {
 	t.Helper()
-	c, k := ca.issue(t, cn, serial, client)
-	pair, err := tls.X509KeyPair(c, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pair
+	return ca.leaf(t, cn, serial, client).TLS
 }
 
 // env is a running admin server with in-memory backends.
@@ -191,7 +138,7 @@ func (e *env) client(t *testing.T) adminv1.AdminServiceClient {
 
 // tlsClient dials with mTLS using a client certificate issued by e.ca.
 func (e *env) tlsClient(t *testing.T, cert tls.Certificate) adminv1.AdminServiceClient {
-	cfg := &tls.Config{RootCAs: e.ca.pool, Certificates: []tls.Certificate{cert}, ServerName: "localhost"}
+	cfg := &tls.Config{RootCAs: e.ca.Pool, Certificates: []tls.Certificate{cert}, ServerName: "localhost"}
 	return adminv1.NewAdminServiceClient(dial(t, e.addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg))))
 }
 

@@ -54,7 +54,7 @@ func TestMutualTLS(t *testing.T) {
 	ca := newTestCA(t)
 	e := startEnv(t, admin.Config{TLS: tlsServerConfig(t, ca)})
 	dir := t.TempDir()
-	cacert := writeFile(t, dir, "ca.pem", ca.certPEM)
+	cacert := writeFile(t, dir, "ca.pem", ca.CertPEM)
 	certPEM, keyPEM := ca.issue(t, "operator", 0x300, x509.ExtKeyUsageClientAuth)
 	cert, key := writeFile(t, dir, "client.pem", certPEM), writeFile(t, dir, "client.key", keyPEM)
 
