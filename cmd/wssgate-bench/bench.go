@@ -135,5 +135,57 @@ func closeAll(conns []*conn) {
 	}
 }
 
+// dialSubscriber returns a dial function for ramp: an app client
+// subscribed to pattern.
+func (b *bench) dialSubscriber(pattern string, timeout time.Duration) func(context.Context, int) (*conn, error) {
+	return func(ctx context.Context, _ int) (*conn, error) {
+		c, err := b.dialApp(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.subscribe(pattern, timeout); err != nil {
+			_ = c.nc.Close()
+			return nil, err
+		}
+		return c, nil
+	}
+}
+
+// holder reads held connections (answering pings, discarding frames) until
+// release, counting those that end before it: sessions the gateway dropped.
+type holder struct {
+	conns    []*conn
+	dropped  atomic.Int64
+	stopping atomic.Bool
+	wg       sync.WaitGroup
+}
+
+func hold(conns []*conn) *holder {
+	h := &holder{conns: conns}
+	for _, c := range conns {
+		if c == nil {
+			continue
+		}
+		h.wg.Go(func() {
+			for {
+				if _, _, err := c.read(); err != nil {
+					if !h.stopping.Load() {
+						h.dropped.Add(1)
+					}
+					return
+				}
+			}
+		})
+	}
+	return h
+}
+
+// release closes the connections and waits for their readers.
+func (h *holder) release() {
+	h.stopping.Store(true)
+	closeAll(h.conns)
+	h.wg.Wait()
+}
+
 // errCanceled reports a run stopped by --max-run or a signal.
 var errCanceled = errors.New("wssgate-bench: run stopped by --max-run or a signal")

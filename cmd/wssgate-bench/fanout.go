@@ -77,17 +77,7 @@ func (b *bench) fanout(ctx context.Context) (*result, error) {
 		return nil, fmt.Errorf("%w: fanout needs --apps ≥ 1", errUsage)
 	}
 	b.logf("fanout: connecting %d subscribers to %s (pattern %s)", o.apps, o.appURL, o.pattern)
-	subs, failed := ramp(ctx, o.apps, o.concurrency, func(ctx context.Context, _ int) (*conn, error) {
-		c, err := b.dialApp(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.subscribe(o.pattern, o.dialTimeout); err != nil {
-			_ = c.nc.Close()
-			return nil, err
-		}
-		return c, nil
-	}, b.logf)
+	subs, failed := ramp(ctx, o.apps, o.concurrency, b.dialSubscriber(o.pattern, o.dialTimeout), b.logf)
 	defer closeAll(subs)
 	pubs, pfailed := ramp(ctx, o.devices, o.concurrency, b.dialDevice, b.logf)
 	defer closeAll(pubs)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -28,17 +26,7 @@ func (b *bench) idle(ctx context.Context) (*result, error) {
 	b.logf("idle: opening %d device and %d app connections, %d dials in flight", o.devices, o.apps, o.concurrency)
 	m := startMeter(o.pid)
 	devs, dfailed := ramp(ctx, o.devices, o.concurrency, b.dialDevice, b.logf)
-	apps, afailed := ramp(ctx, o.apps, o.concurrency, func(ctx context.Context, _ int) (*conn, error) {
-		c, err := b.dialApp(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.subscribe(o.pattern, o.dialTimeout); err != nil {
-			_ = c.nc.Close()
-			return nil, err
-		}
-		return c, nil
-	}, b.logf)
+	apps, afailed := ramp(ctx, o.apps, o.concurrency, b.dialSubscriber(o.pattern, o.dialTimeout), b.logf)
 	m.stop()
 	all := append(devs, apps...)
 	defer closeAll(all)
@@ -49,26 +37,7 @@ func (b *bench) idle(ctx context.Context) (*result, error) {
 		afterRamp, _ = readProc(o.pid)
 	}
 
-	var (
-		dropped  atomic.Int64
-		stopping atomic.Bool
-		wg       sync.WaitGroup
-	)
-	for _, c := range all {
-		if c == nil {
-			continue
-		}
-		wg.Go(func() {
-			for {
-				if _, _, err := c.read(); err != nil {
-					if !stopping.Load() {
-						dropped.Add(1)
-					}
-					return
-				}
-			}
-		})
-	}
+	h := hold(all)
 	b.logf("idle: %d connected, holding for %s", connected, o.hold)
 	select {
 	case <-time.After(o.hold):
@@ -78,9 +47,7 @@ func (b *bench) idle(ctx context.Context) (*result, error) {
 	if o.pid > 0 {
 		end, _ = readProc(o.pid)
 	}
-	stopping.Store(true)
-	closeAll(all)
-	wg.Wait()
+	h.release()
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return nil, errCanceled
 	}
@@ -93,7 +60,7 @@ func (b *bench) idle(ctx context.Context) (*result, error) {
 	r.int("connect_errors", dfailed+afailed)
 	r.float("ramp_s", m.wall().Seconds(), 3)
 	r.float("handshakes_per_s", float64(connected)/max(m.wall().Seconds(), 1e-9), 0)
-	r.int("dropped", dropped.Load())
+	r.int("dropped", h.dropped.Load())
 	r.float("hold_s", o.hold.Seconds(), 1)
 	if o.pid > 0 && connected > 0 {
 		r.int("server_rss_before_kib", before.rssKiB)

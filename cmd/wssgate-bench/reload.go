@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,28 +43,8 @@ func (b *bench) reload(ctx context.Context) (*result, error) {
 	if failed > 0 {
 		return nil, fmt.Errorf("connect: %d of %d held devices failed", failed, o.devices)
 	}
-	var (
-		dropped  atomic.Int64
-		stopping atomic.Bool
-		wg       sync.WaitGroup
-	)
-	for _, c := range held {
-		wg.Go(func() {
-			for {
-				if _, _, err := c.read(); err != nil {
-					if !stopping.Load() {
-						dropped.Add(1)
-					}
-					return
-				}
-			}
-		})
-	}
-	defer func() {
-		stopping.Store(true)
-		closeAll(held)
-		wg.Wait()
-	}()
+	h := hold(held)
+	defer h.release()
 
 	before, after := newLatency(16), newLatency(16)
 	var cur atomic.Pointer[latency]
@@ -119,7 +98,7 @@ func (b *bench) reload(ctx context.Context) (*result, error) {
 	r.int("reloads", int64(reloads))
 	r.int("reload_errors", int64(reloadErrs))
 	r.int("reload_p99_us", rl.merged().ValueAtQuantile(99))
-	r.int("dropped", dropped.Load())
+	r.int("dropped", h.dropped.Load())
 	r.int("handshakes_before", beforeCount)
 	r.int("handshakes_after", cnt.ok.Load()-beforeCount)
 	r.int("connect_errors", cnt.connectErrors.Load())
