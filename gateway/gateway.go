@@ -1,36 +1,36 @@
-// Package gateway wires wssgate together: one certificate store shared by
-// every listener, the app and device listeners, the session registry and
-// the hub that routes channels between them.
+// Package gateway is one wssgate node: it wires one certificate store
+// shared by every listener, the app and device listeners, the session
+// registry, the protocols and the hub that routes channels between them,
+// and offers the operations an operator runs on it (reload, rolling
+// reconnect, reload impact, failures, sessions; see operations.go).
 //
 // Lifecycle: New builds everything and binds nothing; Start binds both
-// listeners and serves them on goroutines the Gateway owns; Shutdown stops
-// accepting, sends 1001 Going Away to every session, waits (bounded) and
-// stops the goroutines. Accessors are safe for concurrent use.
+// listeners and serves them on goroutines the Gateway owns (accept loops,
+// the certificate file watcher); Shutdown stops accepting, sends 1001 Going
+// Away to every session, waits (bounded) and stops those goroutines.
+// Sessions run on goroutines the registry tracks. Every method is safe for
+// concurrent use.
 package gateway
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
 
+	"github.com/wssgate/wssgate/gateway/auth"
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/config"
 	"github.com/wssgate/wssgate/gateway/hub"
 	"github.com/wssgate/wssgate/gateway/listener"
+	"github.com/wssgate/wssgate/gateway/protocol"
 	"github.com/wssgate/wssgate/gateway/session"
 	"github.com/wssgate/wssgate/gateway/web"
 )
@@ -50,14 +50,11 @@ type Gateway struct {
 	registry *session.Registry
 	app      *listener.App
 	device   *listener.Device
-	appProto *appProtocol
-	devProto *deviceProtocol
+	appProto *protocol.App
+	devProto *protocol.Device
+	devAuth  *auth.Device
 
 	appLimits, deviceLimits session.Limits
-	devWarn                 rateLimit // the development-mode identity warning
-
-	identityOrder []certs.IdentitySource
-	tokens        map[string]string // hex SHA-256 of token → device identity
 
 	started      time.Time
 	draining     atomic.Bool
@@ -68,29 +65,41 @@ type Gateway struct {
 	shutdownErr  error
 }
 
-// New builds a gateway from a validated configuration. In development mode
-// without certificates it makes (or reuses) a development CA and leaf in
-// cfg.StateDir and records them in cfg.TLS.
+// New builds a gateway from a validated configuration whose certificates
+// are set (cmd/wssgate makes the development certificate when needed).
 func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
-	g := &Gateway{cfg: cfg, log: log, registry: session.NewRegistry(), tokens: map[string]string{},
-		reloads: map[string]*reloadCounts{}}
+	g := &Gateway{cfg: cfg, log: log, registry: session.NewRegistry(), reloads: map[string]*reloadCounts{}}
 	for _, t := range ReloadTriggers {
 		g.reloads[t] = &reloadCounts{}
 	}
-	order, err := certs.ParseIdentityOrder(cfg.Device.Identity)
-	if err != nil {
-		return nil, fmt.Errorf("device.identity: %w", err)
+	var err error
+	if g.devAuth, err = auth.NewDevice(cfg, log); err != nil {
+		return nil, err
 	}
-	g.identityOrder = order
+	if g.certs, err = newStore(cfg); err != nil {
+		return nil, err
+	}
+	for _, w := range g.certs.Current().Warnings {
+		log.Warn("certificate warning", "warning", w)
+	}
 	g.appLimits, g.deviceLimits = limits(cfg.App.Limits), limits(cfg.Device.Limits)
-	for _, t := range cfg.Device.Tokens {
-		g.tokens[t.SHA256] = t.Device
+	g.hub = hub.New(cfg.Node, nil)
+	g.hub.SetDirect(g.deviceFor)
+	g.appProto = &protocol.App{Hub: g.hub, Subscribe: cfg.App.Subscribe, Publish: cfg.App.Publish, Log: log, Ended: g.ended}
+	g.devProto = &protocol.Device{Hub: g.hub, Log: log, Ended: g.ended}
+	if err := g.newListeners(); err != nil {
+		return nil, err
 	}
+	return g, nil
+}
+
+// newStore loads the certificate bundle every listener shares.
+func newStore(cfg *config.Config) (*certs.Store, error) {
 	pairs := make([]certs.Pair, 0, len(cfg.TLS.Certificates))
 	for _, p := range cfg.TLS.Certificates {
 		pairs = append(pairs, certs.Pair{CertFile: p.Cert, KeyFile: p.Key})
 	}
-	g.certs, err = certs.NewStore(certs.Options{
+	return certs.NewStore(certs.Options{
 		Pairs:        pairs,
 		ClientCAFile: cfg.TLS.ClientCA,
 		RootCAFile:   cfg.TLS.RootCA,
@@ -101,19 +110,14 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		MinRemainingIsError: cfg.TLS.MinRemainingError,
 		AllowSelfSignedCA:   cfg.Dev,
 	})
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range g.certs.Current().Warnings {
-		log.Warn("certificate warning", "warning", w)
-	}
-	g.hub = hub.New(cfg.Node, nil)
-	g.hub.SetDirect(g.deviceFor)
-	g.appProto = &appProtocol{g: g, subscribe: cfg.App.Subscribe, publish: cfg.App.Publish}
-	g.devProto = &deviceProtocol{g: g}
+}
+
+// newListeners builds (and binds nothing of) the app and device listeners.
+func (g *Gateway) newListeners() error {
+	cfg := g.cfg
 	root, err := appRoot(cfg.App)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	g.app = &listener.App{
 		Name:             AppListener,
@@ -125,25 +129,25 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		HandshakeTimeout: cfg.App.Limits.HandshakeTimeout,
 		MaxConnections:   cfg.App.Limits.MaxConnections,
 		CertGeneration:   g.generation,
-		Start:            g.startApp,
-		Log:              log.With("listener", AppListener),
-		Stats:            &listener.Stats{Name: AppListener, Role: session.RoleApp},
+		Upgraded:         g.appUpgraded,
+		Log:              g.log.With("listener", AppListener),
+		Counters:         &listener.Counters{Name: AppListener, Role: session.RoleApp},
 	}
 	clientAuth := map[string]certs.ClientAuth{"none": certs.ClientAuthNone, "optional": certs.ClientAuthOptional, "require": certs.ClientAuthRequire}
 	g.device = &listener.Device{
 		Name:             DeviceListener,
 		TLS:              g.certs.TLSConfig(certs.Profile{ClientAuth: clientAuth[cfg.Device.ClientAuth], NextProtos: []string{"http/1.1"}}),
 		Path:             cfg.Device.Path,
-		Auth:             g.authDevice,
+		Auth:             g.devAuth.Authenticate,
 		HandshakeTimeout: cfg.Device.Limits.HandshakeTimeout,
 		MaxRequestBytes:  int(cfg.Device.MaxRequestBytes),
 		MaxConnections:   cfg.Device.Limits.MaxConnections,
 		CertGeneration:   g.generation,
-		Start:            g.startDevice,
-		Log:              log.With("listener", DeviceListener),
-		Stats:            &listener.Stats{Name: DeviceListener, Role: session.RoleDevice},
+		Upgraded:         g.deviceUpgraded,
+		Log:              g.log.With("listener", DeviceListener),
+		Counters:         &listener.Counters{Name: DeviceListener, Role: session.RoleDevice},
 	}
-	return g, nil
+	return nil
 }
 
 // hostnames are the configured public names every certificate check
@@ -161,26 +165,14 @@ func hostnames(cfg *config.Config) []string {
 	return hs
 }
 
-// appRoot is what "/" serves: static files, a reverse proxy, or the demo.
-func appRoot(c config.App) (http.Handler, error) {
-	switch {
-	case c.StaticDir != "":
-		return http.FileServer(http.Dir(c.StaticDir)), nil
-	case c.Upstream != "":
-		u, err := url.Parse(c.Upstream)
-		if err != nil {
-			return nil, fmt.Errorf("app.upstream: %w", err)
-		}
-		// ReverseProxy passes WebSocket upgrades on other paths through.
-		return &httputil.ReverseProxy{
-			Rewrite: func(r *httputil.ProxyRequest) {
-				r.SetURL(u)
-				r.SetXForwarded()
-				r.Out.Host = r.In.Host
-			},
-		}, nil
+func limits(l config.Limits) session.Limits {
+	return session.Limits{
+		MaxMessage:   int64(l.MaxMessage),
+		QueueBytes:   int(l.QueueBytes),
+		WriteTimeout: l.WriteTimeout,
+		PingInterval: l.PingInterval,
+		IdleTimeout:  l.IdleTimeout,
 	}
-	return web.Handler(), nil
 }
 
 // Start binds both listeners and serves them until Shutdown.
@@ -206,21 +198,27 @@ func (g *Gateway) Start(ctx context.Context) error {
 	g.serve("app", g.app.Serve)
 	g.serve("device", g.device.Serve)
 	if g.cfg.TLS.Watching() {
-		fw, err := certs.WatchFiles(g.watchedFiles())
-		if err != nil {
-			g.log.Error("certificate files are not watched; reload with SIGHUP or the admin API (or set tls.watch: false)", "err", err)
-			return nil
-		}
-		wctx, cancel := context.WithCancel(context.Background())
-		g.stopWatch = cancel
-		g.serve("certificate watch", func() error {
-			fw.Run(wctx, g.cfg.TLS.WatchDebounce, g.log, func() {
-				_, _ = g.Reload("file") // logged; the old bundle stays on error
-			})
-			return nil
-		})
+		g.watchCertificates()
 	}
 	return nil
+}
+
+// watchCertificates reloads when a certificate, key, CA or CRL file
+// changes, on a goroutine the gateway owns until Shutdown.
+func (g *Gateway) watchCertificates() {
+	fw, err := certs.WatchFiles(g.watchedFiles())
+	if err != nil {
+		g.log.Error("certificate files are not watched; reload with SIGHUP or the admin API (or set tls.watch: false)", "err", err)
+		return
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	g.stopWatch = cancel
+	g.serve("certificate watch", func() error {
+		fw.Run(wctx, g.cfg.TLS.WatchDebounce, g.log, func() {
+			_, _ = g.Reload(ReloadRequest{Trigger: "file"}) // logged; the old bundle stays on error
+		})
+		return nil
+	})
 }
 
 // watchedFiles are every file the certificate bundle is read from.
@@ -298,9 +296,9 @@ func (g *Gateway) Hub() *hub.Hub { return g.hub }
 // Registry returns the session registry.
 func (g *Gateway) Registry() *session.Registry { return g.registry }
 
-// Listeners returns the stats of every listener.
-func (g *Gateway) Listeners() []*listener.Stats {
-	return []*listener.Stats{g.app.Stats, g.device.Stats}
+// Listeners returns the counters of every listener.
+func (g *Gateway) Listeners() []*listener.Counters {
+	return []*listener.Counters{g.app.Counters, g.device.Counters}
 }
 
 // AppAddr and DeviceAddr return the bound addresses (after Start).
@@ -310,111 +308,4 @@ func (g *Gateway) DeviceAddr() net.Addr { return g.device.Addr() }
 // Started returns when Start bound the listeners.
 func (g *Gateway) Started() time.Time { return g.started }
 
-// ReloadTriggers name what can ask for a certificate reload.
-var ReloadTriggers = []string{"admin", "sighup", "file"}
-
-type reloadCounts struct{ ok, failed atomic.Uint64 }
-
-// ReloadCounts returns how many reloads each trigger made, and how many
-// were refused.
-func (g *Gateway) ReloadCounts() map[string][2]uint64 {
-	m := make(map[string][2]uint64, len(g.reloads))
-	for t, c := range g.reloads {
-		m[t] = [2]uint64{c.ok.Load(), c.failed.Load()}
-	}
-	return m
-}
-
-// Reload re-reads the certificate files, validates and swaps them; on
-// failure the old bundle keeps serving and the error says why. trigger
-// names what asked (sighup, admin, file) for the log.
-func (g *Gateway) Reload(trigger string) (*certs.Bundle, error) {
-	return g.ReloadFrom(certs.Source{}, false, trigger)
-}
-
-// ReloadFrom is Reload with PEM bytes in place of some files; a dry run
-// validates and reports without swapping.
-func (g *Gateway) ReloadFrom(src certs.Source, dryRun bool, trigger string) (*certs.Bundle, error) {
-	b, err := g.certs.ReloadFrom(src, dryRun)
-	if c := g.reloads[trigger]; c != nil && !dryRun {
-		if err != nil {
-			c.failed.Add(1)
-		} else {
-			c.ok.Add(1)
-		}
-	}
-	if err != nil {
-		g.log.Error("certificate reload refused; still serving the previous certificate",
-			"trigger", trigger, "dry_run", dryRun, "generation", g.certs.Current().Generation, "err", err)
-		return nil, err
-	}
-	if !dryRun {
-		g.log.Info("certificates reloaded", "trigger", trigger, "generation", b.Generation,
-			"serial", b.Certs[0].Leaf.SerialNumber.Text(16))
-	}
-	for _, w := range b.Warnings {
-		g.log.Warn("certificate warning", "warning", w, "dry_run", dryRun)
-	}
-	return b, nil
-}
-
 func (g *Gateway) generation() uint64 { return g.certs.Current().Generation }
-
-// authDevice names a device from its client certificate, else its token,
-// else (development mode only) its ?device_id.
-func (g *Gateway) authDevice(c listener.Credentials) (string, error) {
-	switch {
-	case c.PeerCert != nil:
-		id, err := certs.Identity(c.PeerCert, g.identityOrder)
-		if err != nil {
-			return "", fmt.Errorf("client certificate %q names no usable identity: %w", c.PeerCert.Subject, err)
-		}
-		return id, nil
-	case c.Token != "":
-		sum := sha256.Sum256([]byte(c.Token))
-		id, ok := g.tokens[hex.EncodeToString(sum[:])]
-		if !ok {
-			return "", errors.New("token not recognised")
-		}
-		return id, nil
-	case c.DeviceID != "" && g.cfg.Dev:
-		if err := validIdentity(c.DeviceID); err != nil {
-			return "", err
-		}
-		if n, ok := g.devWarn.allow(10 * time.Second); ok {
-			g.log.Warn("development mode: device connected by ?device_id without proof of identity",
-				"identity", c.DeviceID, "remote", c.Remote, "similar_since_last_warning", n)
-		}
-		return c.DeviceID, nil
-	case c.DeviceID != "":
-		return "", errors.New("?device_id without proof is accepted in development mode only: present a client certificate or a token")
-	}
-	return "", errors.New("no credentials: present a client certificate, an Authorization: Bearer token, or ?token=")
-}
-
-// rateLimit lets one event through per interval and counts the others.
-type rateLimit struct {
-	mu         sync.Mutex // guards the fields below
-	last       time.Time
-	suppressed int
-}
-
-// allow reports whether to log now, and how many were held back since.
-func (r *rateLimit) allow(every time.Duration) (int, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if now := time.Now(); now.Sub(r.last) >= every {
-		n := r.suppressed
-		r.last, r.suppressed = now, 0
-		return n, true
-	}
-	r.suppressed++
-	return 0, false
-}
-
-func validIdentity(id string) error {
-	if err := hub.ValidChannel("devices/" + id + "/up"); err != nil || strings.ContainsAny(id, "/+#") {
-		return fmt.Errorf("device id %q is not usable as one channel level (no '/', '+', '#')", id)
-	}
-	return nil
-}

@@ -23,6 +23,7 @@ import (
 	"github.com/wssgate/wssgate/gateway/certs/certstest"
 	"github.com/wssgate/wssgate/gateway/config"
 	"github.com/wssgate/wssgate/gateway/listener"
+	"github.com/wssgate/wssgate/gateway/protocol"
 	"github.com/wssgate/wssgate/gateway/session"
 )
 
@@ -174,10 +175,10 @@ func TestDeviceIdentity(t *testing.T) {
 		})
 	}
 	waitFor(t, "failures counted", func() bool {
-		return h.g.device.Stats.Failures(listener.Unauthenticated) == 3 &&
-			h.g.device.Stats.Failures(listener.BadClientCertificate) == 1
+		return h.g.device.Counters.Failures(listener.Unauthenticated) == 3 &&
+			h.g.device.Counters.Failures(listener.BadClientCertificate) == 1
 	})
-	if got := h.g.device.Stats.CertRejects()["unknown_ca"]; got != 1 {
+	if got := h.g.device.Counters.CertRejects()["unknown_ca"]; got != 1 {
 		t.Errorf("client-certificate rejections for unknown_ca: got %d, want 1", got)
 	}
 }
@@ -306,7 +307,7 @@ func TestSlowConsumerClosedOthersServed(t *testing.T) {
 		}
 	}()
 	sent, got := 0, 0
-	for sent < 2000 && h.g.app.Stats.Sessions.SlowCloses.Load() == 0 {
+	for sent < 2000 && h.g.app.Counters.Sessions.SlowCloses.Load() == 0 {
 		if err := wsutil.WriteClientText(dev, payload); err != nil {
 			t.Fatal(err)
 		}
@@ -327,7 +328,7 @@ func TestSlowConsumerClosedOthersServed(t *testing.T) {
 	if code, reason := readClose(t, stalled); code != 1013 {
 		t.Errorf("stalled subscriber: got close %d %q, want 1013", code, reason)
 	}
-	if got := h.g.app.Stats.Sessions.SlowCloses.Load(); got != 1 {
+	if got := h.g.app.Counters.Sessions.SlowCloses.Load(); got != 1 {
 		t.Errorf("slow closes: got %d, want 1", got)
 	}
 }
@@ -350,7 +351,7 @@ func TestHandshakeLimits(t *testing.T) {
 				t.Errorf("%s: connection still open after 5 s, want closed at 300 ms", addr)
 			}
 		}
-		waitFor(t, "timeout counted", func() bool { return h.g.device.Stats.Failures(listener.Timeout) == 1 })
+		waitFor(t, "timeout counted", func() bool { return h.g.device.Counters.Failures(listener.Timeout) == 1 })
 	})
 }
 
@@ -399,7 +400,7 @@ func TestHandshakeRefusals(t *testing.T) {
 		if !strings.Contains(string(b), "wss://") {
 			t.Fatalf("got %q, want a hint to use wss://", b)
 		}
-		recent := h.g.device.Stats.Recent()
+		recent := h.g.device.Counters.Recent()
 		if len(recent) == 0 || recent[0].Reason != listener.NotTLS || !strings.Contains(recent[0].Message, "not ws://") {
 			t.Fatalf("recent failures: got %+v, want newest not_tls", recent)
 		}
@@ -419,7 +420,7 @@ func TestHandshakeRefusals(t *testing.T) {
 		// Not necessarily the newest: the previous subtests' failures are
 		// recorded after their responses are written.
 		waitFor(t, "not_tls recorded on the app listener", func() bool {
-			return slices.ContainsFunc(h.g.app.Stats.Recent(), func(f listener.Failure) bool { return f.Reason == listener.NotTLS })
+			return slices.ContainsFunc(h.g.app.Counters.Recent(), func(f listener.Failure) bool { return f.Reason == listener.NotTLS })
 		})
 	})
 	t.Run("same-host origin allowed", func(t *testing.T) {
@@ -515,7 +516,7 @@ func TestDeviceMutualTLS(t *testing.T) {
 				t.Fatal("connected, want refused")
 			}
 			waitFor(t, "failure recorded", func() bool {
-				r := h.g.device.Stats.Recent()
+				r := h.g.device.Counters.Recent()
 				return len(r) > 0 && strings.Contains(r[0].Reason.String()+" "+r[0].Message, tt.reason)
 			})
 		})
@@ -558,7 +559,7 @@ func TestReviewFixes(t *testing.T) {
 	})
 	t.Run("subscriptions per session are capped", func(t *testing.T) {
 		app := h.dialApp()
-		for i := range MaxSubscriptions {
+		for i := range protocol.MaxSubscriptions {
 			if m := request(t, app, fmt.Sprintf(`{"type":"subscribe","id":%d,"channel":"devices/d%d/up"}`, i, i)); m.Type != "ack" {
 				t.Fatalf("subscription %d: got %+v", i, m)
 			}

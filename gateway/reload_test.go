@@ -169,11 +169,11 @@ func TestReloadUnderLoad(t *testing.T) {
 		case 0, 1: // files + SIGHUP's path
 			must(t, os.WriteFile(certFile, next.CertPEM, 0o600))
 			must(t, os.WriteFile(keyFile, next.KeyPEM, 0o600))
-			if _, err := h.g.Reload("sighup"); err != nil {
+			if _, err := h.g.Reload(ReloadRequest{Trigger: "sighup"}); err != nil {
 				t.Fatalf("reload %d: %v", i, err)
 			}
 		case 2: // the admin API's path: PEM bytes
-			if _, err := h.g.ReloadFrom(certs.Source{CertPEM: next.CertPEM, KeyPEM: next.KeyPEM}, false, "admin"); err != nil {
+			if _, err := h.g.Reload(ReloadRequest{Trigger: "admin", Source: certs.Source{CertPEM: next.CertPEM, KeyPEM: next.KeyPEM}}); err != nil {
 				t.Fatalf("reload %d: %v", i, err)
 			}
 		}
@@ -184,7 +184,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		}
 	}
 	waitFor(t, "probes gone", func() bool { return h.g.Registry().Len() == apps+devices })
-	if n := h.g.device.Stats.Sessions.SlowCloses.Load(); n != 0 {
+	if n := h.g.device.Counters.Sessions.SlowCloses.Load(); n != 0 {
 		t.Fatalf("%d slow-consumer closes", n)
 	}
 	for _, s := range h.g.Registry().List(nil) {
@@ -236,7 +236,7 @@ func TestReloadEndsResumption(t *testing.T) {
 		t.Fatal("second connection did not resume: the test proves nothing")
 	}
 	next := h.leaf()
-	if _, err := h.g.ReloadFrom(certs.Source{CertPEM: next.CertPEM, KeyPEM: next.KeyPEM}, false, "admin"); err != nil {
+	if _, err := h.g.Reload(ReloadRequest{Trigger: "admin", Source: certs.Source{CertPEM: next.CertPEM, KeyPEM: next.KeyPEM}}); err != nil {
 		t.Fatal(err)
 	}
 	get()

@@ -69,8 +69,8 @@ func Identity(cert *x509.Certificate, order []IdentitySource) (string, error) {
 		if id == "" {
 			continue
 		}
-		if err := checkIdentity(id); err != nil {
-			return "", fmt.Errorf("identify %q: %w: %s %q %s", subject(cert), ErrBadIdentity, src, truncate(id), err)
+		if err := ValidIdentity(id); err != nil {
+			return "", fmt.Errorf("identify %q: %s: %w", subject(cert), src, err)
 		}
 		return id, nil
 	}
@@ -103,22 +103,28 @@ func identityFrom(cert *x509.Certificate, src IdentitySource) (string, error) {
 	return "", fmt.Errorf("%w: %q", ErrUnknownIdentitySource, string(src))
 }
 
-// checkIdentity says why id cannot be a channel level, or returns nil.
-func checkIdentity(id string) error {
+// ValidIdentity is the one rule every identity obeys, whatever names it (a
+// client certificate, a token, a JWT subject, a development ?device_id): it
+// becomes one channel level (devices/ID/up), so it must be non-empty, at
+// most MaxIdentityLen bytes of UTF-8 with no '/', '+', '#' or control
+// character. The error wraps ErrBadIdentity and says which rule failed.
+func ValidIdentity(id string) error {
+	why := ""
 	switch {
+	case id == "":
+		why = "is empty"
 	case len(id) > MaxIdentityLen:
-		return fmt.Errorf("is longer than %d bytes", MaxIdentityLen)
+		why = fmt.Sprintf("is longer than %d bytes", MaxIdentityLen)
 	case !utf8.ValidString(id):
-		return errors.New("is not valid UTF-8")
+		why = "is not valid UTF-8"
 	case strings.ContainsAny(id, "/+#"):
-		return errors.New("contains '/', '+' or '#'")
+		why = "contains '/', '+' or '#'"
+	case strings.ContainsFunc(id, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		why = "contains a control character"
+	default:
+		return nil
 	}
-	for _, r := range id {
-		if r < 0x20 || r == 0x7f {
-			return errors.New("contains a control character")
-		}
-	}
-	return nil
+	return fmt.Errorf("%w: %q %s", ErrBadIdentity, truncate(id), why)
 }
 
 // truncate shortens s for messages.

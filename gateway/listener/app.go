@@ -68,11 +68,11 @@ type App struct {
 	HandshakeTimeout time.Duration
 	MaxConnections   int
 	CertGeneration   func() uint64
-	// Start starts an upgraded session on a goroutine of its own and
-	// returns; done is called when the session has ended.
-	Start func(conn net.Conn, info *session.Info, done func())
-	Log   *slog.Logger
-	Stats *Stats
+	// Upgraded starts the session of an upgraded connection on a goroutine
+	// of its own and returns; done is called when the session has ended.
+	Upgraded func(conn net.Conn, info *session.Info, done func())
+	Log      *slog.Logger
+	Counters *Counters
 
 	ln  net.Listener
 	srv *http.Server
@@ -85,7 +85,7 @@ func (a *App) Listen(addr string) error {
 		return fmt.Errorf("listen app %s: %w", addr, err)
 	}
 	a.ln = ln
-	a.Stats.Address = ln.Addr().String()
+	a.Counters.Address = ln.Addr().String()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+a.WSPath, a.serveWS)
 	mux.HandleFunc("GET /.well-known/wssgate", a.serveWellKnown)
@@ -130,38 +130,38 @@ func (a *App) serveWellKnown(w http.ResponseWriter, r *http.Request) {
 func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
 	f := Failure{Remote: r.RemoteAddr, Stage: "upgrade"}
 	if r.TLS != nil {
-		f.SNI = r.TLS.ServerName
+		f.ServerName = r.TLS.ServerName
 	}
 	if r.ProtoMajor != 1 {
 		f.Reason, f.Message = NotWebSocket, "WebSocket over HTTP/2 is not supported"
-		a.Stats.fail(a.Log, f)
+		a.Counters.fail(a.Log, f)
 		http.Error(w, "WebSocket needs HTTP/1.1", http.StatusHTTPVersionNotSupported)
 		return
 	}
 	origin := r.Header.Get("Origin")
 	if !a.originAllowed(origin, r.Host) {
 		f.Reason, f.Message = BadOrigin, fmt.Sprintf("origin %q not allowed for host %q", origin, r.Host)
-		a.Stats.fail(a.Log, f)
+		a.Counters.fail(a.Log, f)
 		http.Error(w, fmt.Sprintf("origin %s is not allowed to open %s", origin, a.WSPath), http.StatusForbidden)
 		return
 	}
-	if n := a.Stats.Open.Add(1); a.MaxConnections > 0 && n > int64(a.MaxConnections) {
-		a.Stats.Open.Add(-1)
+	if n := a.Counters.Open.Add(1); a.MaxConnections > 0 && n > int64(a.MaxConnections) {
+		a.Counters.Open.Add(-1)
 		f.Reason, f.Message = TooManyConnections, fmt.Sprintf("listener at max_connections (%d)", a.MaxConnections)
-		a.Stats.fail(a.Log, f)
+		a.Counters.fail(a.Log, f)
 		http.Error(w, "listener at max_connections", http.StatusServiceUnavailable)
 		return
 	}
 	started := false // from here on this request holds one Open slot
 	defer func() {
 		if !started {
-			a.Stats.Open.Add(-1)
+			a.Counters.Open.Add(-1)
 		}
 	}()
 	conn, rw, _, err := ws.UpgradeHTTP(r, w)
 	if err != nil {
 		f.Reason, f.Message = NotWebSocket, err.Error()
-		a.Stats.fail(a.Log, f)
+		a.Counters.fail(a.Log, f)
 		return
 	}
 	// Frames a client sent without waiting for the 101 are in net/http's
@@ -187,11 +187,11 @@ func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
 		info.CertGeneration = a.CertGeneration()
 	}
 	_ = conn.SetDeadline(time.Time{})
-	a.Stats.HandshakesOK.Add(1)
+	a.Counters.HandshakesOK.Add(1)
 	started = true
 	// The session gets a goroutine of its own: net/http's connection state
 	// (request, buffers, this goroutine's stack) is freed while it lives.
-	a.Start(withEarlyData(conn, early), &info, func() { a.Stats.Open.Add(-1) })
+	a.Upgraded(withEarlyData(conn, early), &info, func() { a.Counters.Open.Add(-1) })
 }
 
 // errorLog receives net/http's own log lines: failed TLS handshakes
@@ -215,7 +215,7 @@ func (e errorLog) Write(p []byte) (int, error) {
 	case strings.Contains(reason, "EOF"):
 		f.Message = "connection closed during the TLS handshake"
 	}
-	e.a.Stats.fail(e.a.Log, f)
+	e.a.Counters.fail(e.a.Log, f)
 	return len(p), nil
 }
 

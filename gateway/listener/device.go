@@ -3,55 +3,41 @@ package listener
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/url"
-	"os"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/gobwas/ws"
 
+	"github.com/wssgate/wssgate/gateway/auth"
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/session"
 )
 
-// Credentials are what a device presented during its handshake.
-type Credentials struct {
-	PeerCert *x509.Certificate // verified client certificate, if any
-	Token    string            // Authorization: Bearer, or ?token=
-	DeviceID string            // ?device_id= (honoured in development mode only)
-	Remote   string
-}
-
-// Authenticator names the device, or says why it may not connect (the
-// handshake is then refused with 401).
-type Authenticator func(Credentials) (identity string, err error)
-
 // Device is the WSS listener for devices.
 type Device struct {
-	Name             string
-	TLS              *tls.Config // from certs.Store.TLSConfig
-	Path             string
-	Auth             Authenticator
+	Name string
+	TLS  *tls.Config // from certs.Store.TLSConfig
+	Path string
+	// Auth names the device, or says why it may not connect (the
+	// handshake is then refused with 401).
+	Auth             func(auth.Credentials) (identity string, method auth.Method, err error)
 	HandshakeTimeout time.Duration
 	MaxRequestBytes  int
 	MaxConnections   int // 0: no cap
 	// CertGeneration reports the certificate generation serving now.
 	CertGeneration func() uint64
-	// Start starts an upgraded session on a goroutine of its own and
-	// returns; done is called when the session has ended.
-	Start func(conn net.Conn, info *session.Info, done func())
-	Log   *slog.Logger
-	Stats *Stats
+	// Upgraded starts the session of an upgraded connection on a goroutine
+	// of its own and returns; done is called when the session has ended.
+	Upgraded func(conn net.Conn, info *session.Info, done func())
+	Log      *slog.Logger
+	Counters *Counters
 
 	ln     net.Listener
 	wg     sync.WaitGroup // handshakes in progress
@@ -67,7 +53,7 @@ func (d *Device) Listen(addr string) error {
 		return fmt.Errorf("listen device %s: %w", addr, err)
 	}
 	d.ln = ln
-	d.Stats.Address = ln.Addr().String()
+	d.Counters.Address = ln.Addr().String()
 	d.conns = make(map[net.Conn]struct{})
 	return nil
 }
@@ -153,18 +139,18 @@ func (d *Device) handle(raw net.Conn) {
 		conn.Close()
 		return
 	}
-	if n := d.Stats.Open.Add(1); d.MaxConnections > 0 && n > int64(d.MaxConnections) {
-		d.Stats.Open.Add(-1)
+	if n := d.Counters.Open.Add(1); d.MaxConnections > 0 && n > int64(d.MaxConnections) {
+		d.Counters.Open.Add(-1)
 		// Checked after the upgrade so the device gets a close code it can act on.
-		d.Stats.fail(d.Log, Failure{Remote: info.RemoteAddr, SNI: info.SNI, Stage: "upgrade", Reason: TooManyConnections,
+		d.Counters.fail(d.Log, Failure{Remote: info.RemoteAddr, ServerName: info.ServerName, Stage: "upgrade", Reason: TooManyConnections,
 			Message: fmt.Sprintf("listener at max_connections (%d)", d.MaxConnections)})
 		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
 		_, _ = conn.Write(closeOverloaded)
 		conn.Close()
 		return
 	}
-	d.Stats.HandshakesOK.Add(1)
-	d.Start(withEarlyData(conn, early), &info, func() { d.Stats.Open.Add(-1) })
+	d.Counters.HandshakesOK.Add(1)
+	d.Upgraded(withEarlyData(conn, early), &info, func() { d.Counters.Open.Add(-1) })
 }
 
 var closeOverloaded = ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusCode(1013), "listener at max_connections")))
@@ -179,80 +165,92 @@ func (d *Device) handshake(conn *tls.Conn) (info session.Info, early []byte, ok 
 		return info, nil, false
 	}
 	cs := conn.ConnectionState()
-	var creds Credentials
-	creds.Remote = remote
+	up := &deviceUpgrade{d: d, reason: Unauthenticated}
+	up.creds.Remote = remote
 	if len(cs.PeerCertificates) > 0 {
-		creds.PeerCert = cs.PeerCertificates[0]
-	}
-	var (
-		origin, ua string
-		reject     error
-		reason     = Unauthenticated
-		identity   string
-	)
-	u := ws.Upgrader{
-		OnRequest: func(uri []byte) error {
-			path, query, _ := bytes.Cut(uri, []byte("?"))
-			if string(path) != d.Path {
-				reason = BadPath
-				return ws.RejectConnectionError(ws.RejectionStatus(404),
-					ws.RejectionReason(fmt.Sprintf("no WebSocket endpoint at this path; devices connect to %s", d.Path)))
-			}
-			creds.Token, creds.DeviceID = queryValue(query, "token"), queryValue(query, "device_id")
-			return nil
-		},
-		OnHeader: func(key, value []byte) error {
-			switch {
-			case bytes.EqualFold(key, []byte("Authorization")):
-				if tok, ok := bytes.CutPrefix(value, []byte("Bearer ")); ok {
-					creds.Token = string(bytes.TrimSpace(tok))
-				}
-			case bytes.EqualFold(key, []byte("Origin")):
-				origin = string(value)
-			case bytes.EqualFold(key, []byte("User-Agent")):
-				ua = string(value)
-			}
-			return nil
-		},
-		OnBeforeUpgrade: func() (ws.HandshakeHeader, error) {
-			if origin != "" {
-				// A browser: a page must not act as a device with the
-				// browser's client certificate. Pages use the app listener.
-				reason = BadOrigin
-				reject = fmt.Errorf("browser request (Origin %s) refused on the device listener: pages connect to the app listener's WebSocket", origin)
-				return nil, ws.RejectConnectionError(ws.RejectionStatus(403), ws.RejectionReason(reject.Error()))
-			}
-			id, err := d.Auth(creds)
-			if err != nil {
-				reason = Unauthenticated
-				reject = err
-				return nil, ws.RejectConnectionError(ws.RejectionStatus(401), ws.RejectionReason(err.Error()))
-			}
-			identity = id
-			return ws.HandshakeHeaderString(""), nil
-		},
+		up.creds.PeerCert = cs.PeerCertificates[0]
 	}
 	lr := &limitedReader{Conn: conn, n: d.MaxRequestBytes}
-	if _, err := u.Upgrade(lr); err != nil {
-		d.upgradeFailed(conn, lr, remote, reason, reject, err)
+	if _, err := up.upgrader().Upgrade(lr); err != nil {
+		d.upgradeFailed(conn, lr, remote, up.reason, up.reject, err)
 		return info, nil, false
 	}
 	_ = conn.SetDeadline(time.Time{})
 	info = session.Info{
 		Listener:    d.Name,
 		Role:        session.RoleDevice,
-		Identity:    identity,
+		Identity:    up.identity,
+		AuthMethod:  string(up.method),
 		RemoteAddr:  remote,
 		LocalAddr:   conn.LocalAddr().String(),
 		ConnectedAt: time.Now(),
-		Origin:      origin,
-		UserAgent:   ua,
+		UserAgent:   up.userAgent,
 	}
 	fillTLS(&info, cs)
 	if d.CertGeneration != nil {
 		info.CertGeneration = d.CertGeneration()
 	}
 	return info, lr.early, true
+}
+
+// deviceUpgrade is the state of one device's upgrade request, filled by
+// the gobwas/ws callbacks (which copy what they keep: the bytes they see
+// are reused).
+type deviceUpgrade struct {
+	d         *Device
+	creds     auth.Credentials
+	origin    string
+	userAgent string
+	reason    Reason // why the upgrade was refused
+	reject    error  // a refusal of ours (origin, credentials), not a protocol error
+	identity  string
+	method    auth.Method
+}
+
+func (u *deviceUpgrade) upgrader() ws.Upgrader {
+	return ws.Upgrader{OnRequest: u.onRequest, OnHeader: u.onHeader, OnBeforeUpgrade: u.onBeforeUpgrade}
+}
+
+func (u *deviceUpgrade) onRequest(uri []byte) error {
+	path, query, _ := bytes.Cut(uri, []byte("?"))
+	if string(path) != u.d.Path {
+		u.reason = BadPath
+		return ws.RejectConnectionError(ws.RejectionStatus(404),
+			ws.RejectionReason(fmt.Sprintf("no WebSocket endpoint at this path; devices connect to %s", u.d.Path)))
+	}
+	u.creds.Token, u.creds.DeviceID = queryValue(query, "token"), queryValue(query, "device_id")
+	return nil
+}
+
+func (u *deviceUpgrade) onHeader(key, value []byte) error {
+	switch {
+	case bytes.EqualFold(key, []byte("Authorization")):
+		if tok, ok := bytes.CutPrefix(value, []byte("Bearer ")); ok {
+			u.creds.Token = string(bytes.TrimSpace(tok))
+		}
+	case bytes.EqualFold(key, []byte("Origin")):
+		u.origin = string(value)
+	case bytes.EqualFold(key, []byte("User-Agent")):
+		u.userAgent = string(value)
+	}
+	return nil
+}
+
+func (u *deviceUpgrade) onBeforeUpgrade() (ws.HandshakeHeader, error) {
+	if u.origin != "" {
+		// A browser: a page must not act as a device with the browser's
+		// client certificate. Pages use the app listener.
+		u.reason = BadOrigin
+		u.reject = fmt.Errorf("browser request (Origin %s) refused on the device listener: pages connect to the app listener's WebSocket", u.origin)
+		return nil, ws.RejectConnectionError(ws.RejectionStatus(403), ws.RejectionReason(u.reject.Error()))
+	}
+	id, method, err := u.d.Auth(u.creds)
+	if err != nil {
+		u.reason, u.reject = Unauthenticated, err
+		return nil, ws.RejectConnectionError(ws.RejectionStatus(401), ws.RejectionReason(err.Error()))
+	}
+	u.identity, u.method = id, method
+	return ws.HandshakeHeaderString(""), nil
 }
 
 func (d *Device) tlsFailed(conn *tls.Conn, remote string, err error) {
@@ -269,22 +267,22 @@ func (d *Device) tlsFailed(conn *tls.Conn, remote string, err error) {
 		f.Reason, f.Message = Timeout, fmt.Sprintf("TLS handshake not done within %s", d.HandshakeTimeout)
 	case isClientCertError(err):
 		why := certs.ClientCertRejectReason(err)
-		d.Stats.RejectCert(why)
+		d.Counters.RejectCert(why)
 		f.Reason, f.Message = BadClientCertificate, why+": "+err.Error()
 	}
 	cs := conn.ConnectionState()
-	f.SNI = cs.ServerName
+	f.ServerName = cs.ServerName
 	if len(cs.PeerCertificates) > 0 {
-		f.CertSubject = cs.PeerCertificates[0].Subject.String()
+		f.ClientCertSubject = cs.PeerCertificates[0].Subject.String()
 	}
-	d.Stats.fail(d.Log, f)
+	d.Counters.fail(d.Log, f)
 }
 
 func (d *Device) upgradeFailed(conn *tls.Conn, lr *limitedReader, remote string, reason Reason, reject, err error) {
 	cs := conn.ConnectionState()
-	f := Failure{Remote: remote, SNI: cs.ServerName, Stage: "upgrade", Reason: NotWebSocket, Message: err.Error()}
+	f := Failure{Remote: remote, ServerName: cs.ServerName, Stage: "upgrade", Reason: NotWebSocket, Message: err.Error()}
 	if len(cs.PeerCertificates) > 0 {
-		f.CertSubject = cs.PeerCertificates[0].Subject.String()
+		f.ClientCertSubject = cs.PeerCertificates[0].Subject.String()
 	}
 	switch {
 	case lr.exceeded:
@@ -298,155 +296,12 @@ func (d *Device) upgradeFailed(conn *tls.Conn, lr *limitedReader, remote string,
 	case reject != nil:
 		f.Stage, f.Reason, f.Message = "auth", reason, reject.Error()
 		if why := certs.ClientCertRejectReason(reject); why == certs.RejectNoIdentity {
-			d.Stats.RejectCert(why) // a valid certificate that names no usable identity
+			d.Counters.RejectCert(why) // a valid certificate that names no usable identity
 		}
 	case reason == BadPath:
 		f.Reason = BadPath
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		f.Message = "connection closed during the upgrade"
 	}
-	d.Stats.fail(d.Log, f)
-}
-
-// queryValue returns the unescaped value of key in a raw query, "" if
-// absent or malformed. It allocates only for the value it returns.
-func queryValue(query []byte, key string) string {
-	for len(query) > 0 {
-		var pair []byte
-		pair, query, _ = bytes.Cut(query, []byte("&"))
-		k, v, _ := bytes.Cut(pair, []byte("="))
-		if string(k) == key {
-			s, err := url.QueryUnescape(string(v))
-			if err != nil {
-				return ""
-			}
-			return s
-		}
-	}
-	return ""
-}
-
-// limitedReader is what the upgrade reads from: it bounds the request
-// (gobwas/ws does not bound header lines by itself) and stops at its end,
-// the first empty line. gobwas/ws reads through a pooled buffer that it
-// drops after the upgrade, so bytes past the request (frames a client sent
-// without waiting for the 101) are kept in early instead of being lost.
-type limitedReader struct {
-	net.Conn
-	n        int
-	exceeded bool
-	eol      int    // bytes of an empty line seen so far: 1 after "\n", 2 after "\n\r"
-	done     bool   // the request's end was read
-	early    []byte // what came after it
-}
-
-var errRequestTooLarge = errors.New("listener: upgrade request too large")
-
-func (l *limitedReader) Read(p []byte) (int, error) {
-	if l.done {
-		return 0, io.EOF
-	}
-	if l.n <= 0 {
-		l.exceeded = true
-		return 0, errRequestTooLarge
-	}
-	if len(p) > l.n {
-		p = p[:l.n]
-	}
-	n, err := l.Conn.Read(p)
-	l.n -= n
-	if end := l.requestEnd(p[:n]); end >= 0 {
-		l.done = true
-		l.early = append([]byte(nil), p[end:n]...)
-		return end, nil
-	}
-	return n, err
-}
-
-// requestEnd returns the offset just past the empty line that ends the
-// request in b, or -1; the state carries over between reads. Lines may end
-// in "\r\n" or "\n", as gobwas/ws accepts both.
-func (l *limitedReader) requestEnd(b []byte) int {
-	for i, c := range b {
-		switch {
-		case c == '\n' && l.eol > 0:
-			return i + 1
-		case c == '\n':
-			l.eol = 1
-		case c == '\r' && l.eol == 1:
-			l.eol = 2
-		default:
-			l.eol = 0
-		}
-	}
-	return -1
-}
-
-// earlyConn is a connection whose first reads return bytes read ahead.
-type earlyConn struct {
-	net.Conn
-	early []byte
-}
-
-func (c *earlyConn) Read(p []byte) (int, error) {
-	if len(c.early) > 0 {
-		n := copy(p, c.early)
-		c.early = c.early[n:]
-		return n, nil
-	}
-	return c.Conn.Read(p)
-}
-
-// withEarlyData returns conn, or conn behind early if there is any.
-func withEarlyData(conn net.Conn, early []byte) net.Conn {
-	if len(early) == 0 {
-		return conn
-	}
-	return &earlyConn{Conn: conn, early: early}
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
-}
-
-// isClientCertError reports a handshake that failed on the client's
-// certificate (unknown authority, expired, bad usage, or none given when
-// one is required).
-func isClientCertError(err error) bool {
-	return certs.ClientCertRejectReason(err) != "other"
-}
-
-// cipherSuiteNames maps suite ids to names once: tls.CipherSuiteName
-// builds the lists of suites anew on every call.
-var cipherSuiteNames = func() map[uint16]string {
-	m := make(map[uint16]string)
-	for _, list := range [][]*tls.CipherSuite{tls.CipherSuites(), tls.InsecureCipherSuites()} {
-		for _, c := range list {
-			m[c.ID] = c.Name
-		}
-	}
-	return m
-}()
-
-func cipherSuiteName(id uint16) string {
-	if name, ok := cipherSuiteNames[id]; ok {
-		return name
-	}
-	return tls.CipherSuiteName(id) // "0x…"
-}
-
-// fillTLS records what the TLS handshake negotiated.
-func fillTLS(info *session.Info, cs tls.ConnectionState) {
-	info.TLSVersion = tls.VersionName(cs.Version)
-	info.CipherSuite = cipherSuiteName(cs.CipherSuite)
-	info.SNI = cs.ServerName
-	info.ALPN = cs.NegotiatedProtocol
-	if len(cs.PeerCertificates) > 0 {
-		c := cs.PeerCertificates[0]
-		sum := sha256.Sum256(c.Raw)
-		info.PeerSubject = c.Subject.String()
-		info.PeerFingerprint = hex.EncodeToString(sum[:])
-		info.PeerChain = cs.PeerCertificates
-	}
+	d.Counters.fail(d.Log, f)
 }

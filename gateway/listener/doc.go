@@ -1,12 +1,15 @@
 // Package listener holds wssgate's two kinds of listener, thin adapters
-// between sockets and the session core: App (net/http over the shared TLS
+// between sockets and sessions: App (net/http over the shared TLS
 // configuration: the web app, /ws for browsers, /.well-known/wssgate and
 // /wssgate.js) and Device (raw TLS and a zero-copy gobwas/ws upgrade, no
-// net/http on the path).
+// net/http on the path; upgrade.go bounds the request and keeps frames sent
+// before the 101, tlsinfo.go records what TLS negotiated).
 //
 // A listener does the handshake, names the peer (session.Info) and hands
-// the connection to its Serve callback, which runs the session and
-// returns when it ends. Each listener owns its accept loop and per-
-// connection goroutines and stops them on Close. Counters in Stats are
-// atomic and safe to read at any time.
+// the connection to its Upgraded callback, which starts the session on a
+// goroutine of its own and returns. Each listener owns its accept loop and
+// handshake goroutines and stops them on Close (net/http's for App); it
+// does not own sessions, which the gateway ends through the registry.
+// Counters are atomic (recent failures under one mutex) and safe to read at
+// any time.
 package listener

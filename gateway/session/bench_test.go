@@ -10,7 +10,6 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/wssgate/wssgate/gateway/hub"
 	"github.com/wssgate/wssgate/gateway/wire"
 )
 
@@ -45,29 +44,18 @@ func (nopHandler) OnClose(*Session)                      {}
 
 var benchLimits = Limits{MaxMessage: 1 << 20, QueueBytes: 1 << 30, WriteTimeout: time.Second, PingInterval: time.Hour, IdleTimeout: 2 * time.Hour}
 
-// BenchmarkSessionDeliver measures the per-recipient cost of a fan-out:
-// Deliver (frame compiled once, shared) → queue → writer → conn.Write.
-func BenchmarkSessionDeliver(b *testing.B) {
+// BenchmarkSessionSend measures the per-recipient transport cost of a
+// fan-out: a compiled frame, shared → queue → writer → conn.Write.
+func BenchmarkSessionSend(b *testing.B) {
 	conn := newSink()
-	s := New(conn, &Info{Role: RoleApp}, &benchLimits, nopHandler{}, &Counters{}, slog.New(slog.DiscardHandler))
+	s := New(conn, &Info{Role: RoleApp}, &benchLimits, nopHandler{}, &Totals{}, slog.New(slog.DiscardHandler))
 	done := make(chan struct{})
 	go func() { s.Run(); close(done) }()
-	d := &hub.Delivery{Message: hub.Message{Channel: "devices/d1/up", Data: []byte(`{"seq":1,"ts":1700000000000000000}`)}}
-	d.Frame(kindApp, appFrame)
+	frame := wire.Frame(ws.OpText, []byte(`{"type":"message","channel":"devices/d1/up","data":{"seq":1,"ts":1700000000000000000}}`))
 	b.ReportAllocs()
 	for b.Loop() {
-		s.Deliver(d)
+		s.Send(frame)
 	}
 	conn.Close()
 	<-done
-}
-
-// BenchmarkFrameEncodeOnce is the one-time cost per fan-out of compiling
-// the app frame.
-func BenchmarkFrameEncodeOnce(b *testing.B) {
-	m := hub.Message{Channel: "devices/d1/up", Data: []byte(`{"seq":1,"ts":1700000000000000000}`)}
-	b.ReportAllocs()
-	for b.Loop() {
-		wire.MessageFrame(m.Channel, m.Data, m.Binary)
-	}
 }

@@ -1,13 +1,20 @@
-// Package session runs one WebSocket connection after its handshake: a
-// reader (the goroutine that calls Run) and one writer goroutine that owns
-// all writes to the socket and drains a byte-bounded outbound queue.
+// Package session is the transport of one WebSocket connection after its
+// handshake: a reader (the goroutine that calls Run), one writer goroutine
+// that owns all writes to the socket and drains a byte-bounded outbound
+// queue, and the Registry of live sessions. It sends and receives bytes;
+// what they mean is the Handler's (package protocol), and it knows neither
+// the hub nor any envelope.
 //
-// Concurrency contract: Send, Deliver, Close and the accessors are safe
-// from any goroutine. Handler callbacks run on the reader goroutine. Run
-// returns only after the writer has stopped and the connection is closed.
+// Concurrency contract: Send, Close and the accessors are safe from any
+// goroutine. Handler callbacks run on the reader goroutine. Run returns only
+// after the writer has stopped and the connection is closed. The writer
+// goroutine is started and ended by the session itself (it parks while
+// there is traffic and ends after a ping interval with nothing but pings).
 //
 // Slow-consumer policy: a frame that would push the queue past
 // Limits.QueueBytes is not queued; the queue is dropped and the session is
-// closed with 1013 (Try Again Later), counted in Counters.SlowCloses. Loss
-// is never silent.
+// closed with 1013 (Try Again Later), counted in Totals.SlowCloses. Every
+// frame lost that way, or to a failed or timed-out write, is counted in the
+// session's Snapshot().Drops and the listener's Totals.Drops. Loss is never
+// silent.
 package session

@@ -17,7 +17,6 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/wssgate/wssgate/gateway/hub"
 	"github.com/wssgate/wssgate/gateway/wire"
 )
 
@@ -55,15 +54,16 @@ type Info struct {
 	Listener        string
 	Role            Role
 	Identity        string
+	AuthMethod      string // how Identity was proven: cert, token, jwt, check, dev; "" anonymous
 	RemoteAddr      string
 	LocalAddr       string
 	ConnectedAt     time.Time
 	TLSVersion      string
 	CipherSuite     string
-	SNI             string
+	ServerName      string // SNI
 	ALPN            string
-	PeerSubject     string
-	PeerFingerprint string
+	PeerCertSubject string
+	PeerCertSHA256  string              // lowercase hex of the leaf's DER
 	PeerChain       []*x509.Certificate // client certificate chain, leaf first; nil without one
 	CertGeneration  uint64
 	Origin          string
@@ -87,27 +87,25 @@ type Session struct {
 	limits  *Limits
 	handler Handler
 	log     *slog.Logger
-	totals  *Counters // the listener's counters, shared
-	// Data is free for the Handler (e.g. the app protocol's state).
-	Data any
+	totals  *Totals // the listener's running totals, shared
 
 	mu       sync.Mutex // guards the fields below
 	queue    [][]byte   // frames waiting for the writer
 	queued   int        // bytes in queue
 	closing  bool       // a close frame is queued or the session is ending: Send refuses
-	writing  bool       // a writer goroutine exists (see flush)
+	writing  bool       // a writer goroutine exists (see writeLoop)
 	parked   bool       // the writer waits on wake for frames
 	wake     chan struct{}
 	sent     bool // a frame other than a ping was queued since the last ping
 	retire   bool // nothing but a ping since the last one: the writer ends when done
 	code     ws.StatusCode
 	reason   string
-	subs     []string    // channel patterns, maintained by the Handler
 	pinger   *time.Timer // queues a ping every PingInterval
 	writerWG sync.WaitGroup
 
 	msgsIn, bytesIn, msgsOut, bytesOut atomic.Uint64
-	lastActivity                       atomic.Int64 // unix nanoseconds
+	drops                              atomic.Uint64 // frames lost: overflow, failed or timed-out write
+	lastActivity                       atomic.Int64  // unix nanoseconds
 }
 
 // NewID returns a random session id.
@@ -119,7 +117,7 @@ func NewID() string {
 
 // New makes a session over an upgraded connection. limits and totals are
 // the listener's, shared by its sessions. Call Run to serve it.
-func New(conn net.Conn, info *Info, limits *Limits, h Handler, totals *Counters, log *slog.Logger) *Session {
+func New(conn net.Conn, info *Info, limits *Limits, h Handler, totals *Totals, log *slog.Logger) *Session {
 	s := &Session{info: *info, conn: conn, limits: limits, handler: h, totals: totals, log: log}
 	if s.info.ID == "" {
 		s.info.ID = NewID()
@@ -130,6 +128,9 @@ func New(conn net.Conn, info *Info, limits *Limits, h Handler, totals *Counters,
 	s.lastActivity.Store(s.info.ConnectedAt.UnixNano())
 	return s
 }
+
+// Handler returns the session's protocol (what New was given).
+func (s *Session) Handler() Handler { return s.handler }
 
 // Info returns the session's fixed description.
 func (s *Session) Info() Info { return s.info }
@@ -158,7 +159,7 @@ func (s *Session) Run() {
 	s.wakeLocked() // a parked writer writes what is left and ends
 	s.mu.Unlock()
 	if inline {
-		s.flush()
+		s.writeLoop()
 	}
 	s.writerWG.Wait() // bounded: every write has a deadline
 	if drain {
@@ -190,7 +191,7 @@ func (s *Session) ping() {
 
 // Send queues one compiled frame (see package wire). It reports false if
 // the session is closing or the frame overflowed the queue (the session is
-// then closing with 1013).
+// then closing with 1013, and the frame is counted as dropped).
 func (s *Session) Send(frame []byte) bool {
 	s.mu.Lock()
 	s.sent, s.retire = true, false
@@ -220,35 +221,18 @@ func (s *Session) enqueueLocked(frame []byte) bool {
 // overflowLocked drops the queue and closes with 1013.
 func (s *Session) overflowLocked() {
 	s.totals.SlowCloses.Add(1)
-	s.totals.Drops.Add(uint64(len(s.queue)) + 1)
+	s.lost(len(s.queue) + 1) // the queue and the frame that did not fit
 	s.log.Warn("slow consumer: outbound queue full, closing", "session", s.info.ID, "listener", s.info.Listener,
 		"identity", s.info.Identity, "queued_bytes", s.queued, "limit", s.limits.QueueBytes)
 	s.queue, s.queued = s.queue[:0], 0
 	s.closeLocked(CodeTryAgainLater, "slow consumer: queue full")
 }
 
-// Deliver implements hub.Subscriber: it queues the message in the
-// session's wire format, encoded once per fan-out.
-func (s *Session) Deliver(d *hub.Delivery) bool {
-	if s.info.Role == RoleDevice {
-		return s.Send(d.Frame(kindDevice, deviceFrame))
-	}
-	return s.Send(d.Frame(kindApp, appFrame))
-}
-
-// Frame kinds cached on a hub.Delivery.
-const (
-	kindApp = iota
-	kindDevice
-)
-
-func appFrame(m hub.Message) []byte { return wire.MessageFrame(m.Channel, m.Data, m.Binary) }
-
-func deviceFrame(m hub.Message) []byte {
-	if m.Binary {
-		return wire.Frame(ws.OpBinary, m.Data)
-	}
-	return wire.Frame(ws.OpText, m.Data)
+// lost counts frames that will never reach the peer, in the session's
+// and the listener's drop counts.
+func (s *Session) lost(frames int) {
+	s.drops.Add(uint64(frames))
+	s.totals.Drops.Add(uint64(frames))
 }
 
 // Close ends the session: queued frames are written, then a close frame
@@ -309,7 +293,7 @@ func (s *Session) startWriterLocked() {
 	}
 	s.writing = true
 	s.writerWG.Add(1)
-	go s.flush()
+	go s.writeLoop()
 }
 
 // wakeLocked wakes the writer if it is parked. One wake-up is pending at
@@ -323,13 +307,13 @@ func (s *Session) wakeLocked() {
 
 var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10) }}
 
-// flush is the writer, the only goroutine that writes to the socket: it
+// writeLoop is the writer, the only goroutine that writes to the socket: it
 // writes what is queued, in batches. With the queue empty it parks until
 // the next frame, and ends once the session is closing or idle (see ping).
 // Keeping it parked rather than starting one per frame saves a goroutine
 // start, the growth of its stack through crypto/tls and its exit on every
 // wake-up: at one frame per wake-up, about a tenth of the CPU per delivery.
-func (s *Session) flush() {
+func (s *Session) writeLoop() {
 	defer s.writerWG.Done()
 	var frames [][]byte
 	lingered, burst := false, false
@@ -391,7 +375,7 @@ func (s *Session) writeFailed(err error, inFlight int) {
 		s.code, s.reason = ws.StatusAbnormalClosure, "write failed: "+err.Error()
 	}
 	s.mu.Unlock()
-	s.totals.Drops.Add(uint64(lost))
+	s.lost(lost)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		s.totals.SlowCloses.Add(1)
 		s.log.Warn("slow consumer: write timed out, closing", "session", s.info.ID, "listener", s.info.Listener,

@@ -103,7 +103,7 @@ func waitWriter(t *testing.T, s *Session, writing, parked bool) {
 func running(t *testing.T, limits *Limits, role Role) (*Session, net.Conn, <-chan ws.Frame, <-chan struct{}) {
 	t.Helper()
 	server, client := pair(t)
-	s := New(server, &Info{Role: role}, limits, nopHandler{}, &Counters{}, slog.New(slog.DiscardHandler))
+	s := New(server, &Info{Role: role}, limits, nopHandler{}, &Totals{}, slog.New(slog.DiscardHandler))
 	done := make(chan struct{})
 	go func() { s.Run(); close(done) }()
 	return s, client, frames(client), done
@@ -185,5 +185,45 @@ func TestParkedWriterEndsWhenPeerHangsUp(t *testing.T) {
 	}
 	if s.Send(wire.Frame(ws.OpText, []byte("late"))) {
 		t.Error("Send after the end reported success")
+	}
+}
+
+// A peer that does not read overflows the queue: the session closes with
+// 1013 and counts every frame it lost, per session and per listener.
+func TestOverflowCountsDrops(t *testing.T) {
+	server, client := pair(t)
+	limits := benchLimits
+	limits.QueueBytes = 64 << 10
+	limits.WriteTimeout = 200 * time.Millisecond
+	totals := &Totals{}
+	s := New(server, &Info{Role: RoleApp}, &limits, nopHandler{}, totals, slog.New(slog.DiscardHandler))
+	done := make(chan struct{})
+	go func() { s.Run(); close(done) }()
+	frame := wire.Frame(ws.OpBinary, make([]byte, 8<<10))
+	refused := 0
+	for range 4096 { // far more than the socket buffers and the queue hold
+		if !s.Send(frame) {
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Fatal("every Send succeeded into a peer that never reads; want the queue to overflow")
+	}
+	client.Close()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("session did not end after overflow")
+	}
+	code, _ := s.CloseStatus()
+	if code != CodeTryAgainLater && code != ws.StatusAbnormalClosure {
+		t.Errorf("close code %d, want 1013 (or 1006 when the write timed out first)", code)
+	}
+	got := s.Snapshot().Drops
+	if got == 0 {
+		t.Fatal("Snapshot().Drops = 0 after an overflow, want > 0")
+	}
+	if tot := totals.Drops.Load(); tot != got {
+		t.Errorf("listener Totals.Drops = %d, session drops = %d: want equal", tot, got)
 	}
 }

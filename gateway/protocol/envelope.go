@@ -1,4 +1,4 @@
-package wire
+package protocol
 
 import (
 	"encoding/base64"
@@ -6,9 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
 
-	"github.com/gobwas/ws"
+	"github.com/wssgate/wssgate/gateway/wire"
 )
 
 // Request types an app client may send.
@@ -102,30 +101,17 @@ func (r *Request) Payload() (data []byte, binary bool, err error) {
 	return []byte(r.Data), false, nil
 }
 
-// frameOffset is the room kept in front of JSON built in place, enough for
-// the largest frame header; the header is written into it at the end.
-const frameOffset = 10
-
-// finish writes a text frame header right before b[frameOffset:] and
-// returns the frame: one allocation for header and payload.
-func finish(b []byte) []byte {
-	n := len(b) - frameOffset
-	start := frameOffset - headerLen(n)
-	appendHeader(b[start:start], ws.OpText, n)
-	return b[start:]
-}
-
 // MessageFrame compiles {"type":"message","channel":C,"data":...} (or
 // "data_base64" for binary) into one text frame. Text that is valid JSON is
 // embedded as is; other text becomes a JSON string.
 func MessageFrame(channel string, data []byte, binary bool) []byte {
-	est := frameOffset + 48 + len(channel) + len(data)
+	est := 48 + len(channel) + len(data)
 	if binary {
 		est += base64.StdEncoding.EncodedLen(len(data))
 	}
-	b := make([]byte, frameOffset, est)
+	b := wire.TextFrameBuffer(est)
 	b = append(b, `{"type":"message","channel":`...)
-	b = AppendJSONString(b, channel)
+	b = wire.AppendJSONString(b, channel)
 	switch {
 	case binary:
 		b = append(b, `,"data_base64":"`...)
@@ -136,33 +122,33 @@ func MessageFrame(channel string, data []byte, binary bool) []byte {
 		b = append(b, data...)
 	default:
 		b = append(b, `,"data":`...)
-		b = AppendJSONString(b, string(data))
+		b = wire.AppendJSONString(b, string(data))
 	}
-	return finish(append(b, '}'))
+	return wire.FinishText(append(b, '}'))
 }
 
 // AckFrame compiles {"type":"ack","id":ID} with "reached":N when reached >= 0.
 func AckFrame(id json.RawMessage, reached int) []byte {
-	b := make([]byte, frameOffset, frameOffset+48+len(id))
+	b := wire.TextFrameBuffer(48 + len(id))
 	b = append(b, `{"type":"ack"`...)
 	b = appendID(b, id)
 	if reached >= 0 {
 		b = append(b, `,"reached":`...)
 		b = strconv.AppendInt(b, int64(reached), 10)
 	}
-	return finish(append(b, '}'))
+	return wire.FinishText(append(b, '}'))
 }
 
 // ErrorFrame compiles {"type":"error","id":ID,"code":C,"message":M}.
 func ErrorFrame(id json.RawMessage, code, message string) []byte {
-	b := make([]byte, frameOffset, frameOffset+64+len(id)+len(message))
+	b := wire.TextFrameBuffer(64 + len(id) + len(message))
 	b = append(b, `{"type":"error"`...)
 	b = appendID(b, id)
 	b = append(b, `,"code":`...)
-	b = AppendJSONString(b, code)
+	b = wire.AppendJSONString(b, code)
 	b = append(b, `,"message":`...)
-	b = AppendJSONString(b, message)
-	return finish(append(b, '}'))
+	b = wire.AppendJSONString(b, message)
+	return wire.FinishText(append(b, '}'))
 }
 
 func appendID(b []byte, id json.RawMessage) []byte {
@@ -170,56 +156,4 @@ func appendID(b []byte, id json.RawMessage) []byte {
 		return b
 	}
 	return append(append(b, `,"id":`...), id...)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// AppendJSONString appends s as a JSON string. Invalid UTF-8 becomes
-// U+FFFD, as encoding/json does; <, > and & are not escaped.
-func AppendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

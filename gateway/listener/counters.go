@@ -45,8 +45,9 @@ func Reasons() []Reason {
 	return out
 }
 
-// Stats are one listener's counters.
-type Stats struct {
+// Counters are one listener's counters: handshakes, failures by reason,
+// open sessions, its sessions' running totals and the latest failures.
+type Counters struct {
 	Name    string
 	Role    session.Role
 	Address string // set once the listener is bound
@@ -54,7 +55,7 @@ type Stats struct {
 	HandshakesOK atomic.Uint64
 	failures     [numReasons]atomic.Uint64
 	Open         atomic.Int64 // sessions open now
-	Sessions     session.Counters
+	Sessions     session.Totals
 
 	mu          sync.Mutex              // guards recent, next and certRejects
 	recent      [recentFailures]Failure // ring buffer of the latest failures
@@ -64,7 +65,7 @@ type Stats struct {
 
 // RejectCert counts one refused client certificate by reason (see
 // certs.ClientCertRejectReason).
-func (s *Stats) RejectCert(reason string) {
+func (s *Counters) RejectCert(reason string) {
 	s.mu.Lock()
 	if s.certRejects == nil {
 		s.certRejects = map[string]uint64{}
@@ -74,7 +75,7 @@ func (s *Stats) RejectCert(reason string) {
 }
 
 // CertRejects returns the refused client certificates by reason.
-func (s *Stats) CertRejects() map[string]uint64 {
+func (s *Counters) CertRejects() map[string]uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return maps.Clone(s.certRejects)
@@ -85,17 +86,17 @@ const recentFailures = 256
 
 // Failure is one failed handshake, kept for diagnostics.
 type Failure struct {
-	Time        time.Time
-	Remote      string
-	SNI         string
-	Stage       string // "tls", "upgrade" or "auth"
-	Reason      Reason
-	Message     string // one line
-	CertSubject string // client certificate, if one was presented
+	Time              time.Time
+	Remote            string
+	ServerName        string // SNI
+	Stage             string // "tls", "upgrade" or "auth"
+	Reason            Reason
+	Message           string // one line
+	ClientCertSubject string // client certificate, if one was presented
 }
 
 // Fail counts one failed handshake and remembers it.
-func (s *Stats) Fail(f Failure) {
+func (s *Counters) Fail(f Failure) {
 	s.failures[f.Reason].Add(1)
 	if f.Time.IsZero() {
 		f.Time = time.Now()
@@ -107,14 +108,14 @@ func (s *Stats) Fail(f Failure) {
 }
 
 // fail counts, remembers and logs one failed handshake, in one line.
-func (s *Stats) fail(log *slog.Logger, f Failure) {
+func (s *Counters) fail(log *slog.Logger, f Failure) {
 	s.Fail(f)
 	log.Info("handshake failed", "reason", f.Reason.String(), "stage", f.Stage, "remote", f.Remote,
-		"sni", f.SNI, "client_cert", f.CertSubject, "detail", f.Message)
+		"sni", f.ServerName, "client_cert", f.ClientCertSubject, "detail", f.Message)
 }
 
 // Recent returns the remembered failures, newest first.
-func (s *Stats) Recent() []Failure {
+func (s *Counters) Recent() []Failure {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := min(s.next, recentFailures)
@@ -126,4 +127,4 @@ func (s *Stats) Recent() []Failure {
 }
 
 // Failures returns the count for one reason.
-func (s *Stats) Failures(r Reason) uint64 { return s.failures[r].Load() }
+func (s *Counters) Failures(r Reason) uint64 { return s.failures[r].Load() }

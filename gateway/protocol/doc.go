@@ -1,0 +1,18 @@
+// Package protocol is what a session speaks once its handshake is done:
+// App, the JSON envelope of app clients on /ws (requests, per-listener
+// allow-lists, acks and errors, the message frame), and Device, raw frames
+// on the device listener (devices/ID/up and devices/ID/down, see
+// DeviceUp and DeviceDown).
+//
+// Each session gets a connection value of its protocol that wraps the
+// transport (session.Session) and is both its session.Handler and the
+// hub.Subscriber the hub delivers to: a delivery is encoded once per
+// fan-out in the protocol's wire format (hub.Delivery.Frame) and handed to
+// the session as bytes.
+//
+// Concurrency contract: App and Device are read-only after construction
+// and shared by their sessions. Handler callbacks run on the session's
+// reader goroutine; Deliver runs on publishers' goroutines and only queues.
+// An app connection's subscription list is guarded by its own mutex. The
+// package starts no goroutines.
+package protocol
