@@ -148,6 +148,7 @@ func statsToProto(s StatsSnapshot, now time.Time) *adminv1.GetStatsResponse {
 			BytesIn:            l.BytesIn,
 			BytesOut:           l.BytesOut,
 			SlowConsumerCloses: l.SlowConsumerCloses,
+			Drops:              l.Drops,
 
 			ClientCertificateRejections: l.ClientCertRejections,
 		})

@@ -46,7 +46,7 @@ type collector struct {
 	messagesIn, messagesOut, bytesIn, bytesOut  *prometheus.Desc
 	slowCloses, certNotAfter, certGeneration    *prometheus.Desc
 	goroutines, heapAlloc, startTime, statsUp   *prometheus.Desc
-	reloads, clientCertRejections               *prometheus.Desc
+	reloads, clientCertRejections, drops        *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*collector)(nil)
@@ -66,6 +66,7 @@ func newCollector(stats Stats) *collector {
 		bytesIn:              d("bytes_in_total", "Payload bytes received from peers.", l...),
 		bytesOut:             d("bytes_out_total", "Payload bytes written to peers.", l...),
 		slowCloses:           d("slow_consumer_closes_total", "Sessions closed because their outbound queue overflowed.", l...),
+		drops:                d("drops_total", "Frames lost on sessions: outbound queue overflow, or a failed or timed-out write.", l...),
 		certNotAfter:         d("certificate_not_after_seconds", "End of validity of a served certificate, Unix seconds.", "subject", "serial"),
 		certGeneration:       d("certificate_generation", "Current certificate bundle generation."),
 		goroutines:           d("goroutines", "Goroutines of the gateway process."),
@@ -82,7 +83,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.openSessions, c.handshakes, c.handshakeFailures, c.messagesIn, c.messagesOut,
 		c.bytesIn, c.bytesOut, c.slowCloses, c.certNotAfter, c.certGeneration,
-		c.goroutines, c.heapAlloc, c.startTime, c.statsUp, c.reloads, c.clientCertRejections,
+		c.goroutines, c.heapAlloc, c.startTime, c.statsUp, c.reloads, c.clientCertRejections, c.drops,
 	} {
 		ch <- d
 	}
@@ -133,24 +134,11 @@ func (c *collector) collectListener(ch chan<- prometheus.Metric, l ListenerStats
 	counter(c.bytesIn, l.BytesIn)
 	counter(c.bytesOut, l.BytesOut)
 	counter(c.slowCloses, l.SlowConsumerCloses)
-	for _, r := range FailureReasons {
-		ch <- prometheus.MustNewConstMetric(c.handshakeFailures, prometheus.CounterValue, float64(l.HandshakeFailures[r]), name, role, r)
-	}
+	counter(c.drops, l.Drops)
 	for r, n := range l.HandshakeFailures {
-		if !isWellKnownReason(r) {
-			ch <- prometheus.MustNewConstMetric(c.handshakeFailures, prometheus.CounterValue, float64(n), name, role, r)
-		}
+		ch <- prometheus.MustNewConstMetric(c.handshakeFailures, prometheus.CounterValue, float64(n), name, role, r)
 	}
 	for r, n := range l.ClientCertRejections {
 		ch <- prometheus.MustNewConstMetric(c.clientCertRejections, prometheus.CounterValue, float64(n), name, role, r)
 	}
-}
-
-func isWellKnownReason(r string) bool {
-	for _, x := range FailureReasons {
-		if x == r {
-			return true
-		}
-	}
-	return false
 }

@@ -33,7 +33,7 @@ func TestOpsHandler(t *testing.T) {
 	stats := &admintest.Stats{Snap: admin.StatsSnapshot{
 		Listeners: []admin.ListenerStats{
 			{Name: "devices", Role: admin.RoleDevice, OpenSessions: 3, HandshakesOK: 10, MessagesIn: 7, BytesOut: 99,
-				SlowConsumerCloses: 1, HandshakeFailures: map[string]uint64{admin.ReasonBadClientCertificate: 2, "weird": 5}},
+				SlowConsumerCloses: 1, HandshakeFailures: map[string]uint64{"bad_client_certificate": 2, "weird": 5}},
 			{Name: "app", Role: admin.RoleApp, OpenSessions: 1},
 		},
 		Process:               admin.ProcessStats{StartedAt: time.Unix(1700000000, 0), Goroutines: 42},

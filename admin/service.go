@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/gobwas/ws"
+	"github.com/wssgate/wssgate/gateway/wire"
 	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 )
 
@@ -155,12 +157,6 @@ func (v *service) GetSession(ctx context.Context, req *adminv1.GetSessionRequest
 	return &adminv1.GetSessionResponse{Session: sessionToProto(s)}, nil
 }
 
-// validCloseCode reports whether a server may send code (RFC 6455 section 7.4 and the
-// IANA registry): 1000-1003, 1007-1014 and the application range 3000-4999.
-func validCloseCode(code int) bool {
-	return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)
-}
-
 func (v *service) CloseSession(ctx context.Context, req *adminv1.CloseSessionRequest) (*adminv1.CloseSessionResponse, error) {
 	if v.s.b.Sessions == nil {
 		return nil, toStatus(unimplemented("sessions"))
@@ -172,7 +168,7 @@ func (v *service) CloseSession(ctx context.Context, req *adminv1.CloseSessionReq
 	switch {
 	case req.GetId() == "":
 		return nil, toStatus(invalidf("id is empty"))
-	case !validCloseCode(code):
+	case !wire.ValidCloseCode(ws.StatusCode(code)):
 		return nil, toStatus(invalidf("close code %d: want 1000-1003, 1007-1014 or 3000-4999", code))
 	case len(req.GetReason()) > 123:
 		return nil, toStatus(invalidf("close reason is %d bytes, want at most 123", len(req.GetReason())))

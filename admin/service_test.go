@@ -231,20 +231,20 @@ func TestPublishAndStats(t *testing.T) {
 	started := time.Now().Add(-time.Minute)
 	e.stats.Snap = admin.StatsSnapshot{
 		Listeners: []admin.ListenerStats{{Name: "devices", Address: "0.0.0.0:9443", Role: admin.RoleDevice, OpenSessions: 3,
-			HandshakesOK: 10, HandshakeFailures: map[string]uint64{admin.ReasonBadClientCertificate: 2}}},
+			HandshakesOK: 10, HandshakeFailures: map[string]uint64{"bad_client_certificate": 2}}},
 		Process:               admin.ProcessStats{StartedAt: started, Goroutines: 12, Version: "test"},
 		CertificateGeneration: 4,
 	}
 	e.stats.History = []admin.Failure{
-		{Time: time.Now(), Listener: "devices", Stage: "tls", Reason: admin.ReasonBadClientCertificate, ClientCertSubject: "CN=rogue"},
-		{Time: time.Now().Add(-time.Hour), Listener: "app", Stage: "upgrade", Reason: admin.ReasonBadOrigin},
+		{Time: time.Now(), Listener: "devices", Stage: "tls", Reason: "bad_client_certificate", ClientCertSubject: "CN=rogue"},
+		{Time: time.Now().Add(-time.Hour), Listener: "app", Stage: "upgrade", Reason: "bad_origin"},
 	}
 	st, err := c.GetStats(ctx, &adminv1.GetStatsRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := st.GetListeners()[0]
-	if l.GetOpenSessions() != 3 || l.GetHandshakeFailures()[admin.ReasonBadClientCertificate] != 2 || st.GetCertificateGeneration() != 4 ||
+	if l.GetOpenSessions() != 3 || l.GetHandshakeFailures()["bad_client_certificate"] != 2 || st.GetCertificateGeneration() != 4 ||
 		st.GetProcess().GetUptime().AsDuration() < time.Minute {
 		t.Errorf("got stats %v, want the snapshot", st)
 	}

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"crypto/tls"
 	"strings"
 	"time"
 )
@@ -16,8 +15,7 @@ const (
 	RoleDevice Role = "device"
 )
 
-// CertificateInfo describes one loaded certificate chain. CertificateInfoOf fills it from a
-// leaf; the caller adds the file names and the chain length.
+// CertificateInfo describes one loaded certificate chain.
 type CertificateInfo struct {
 	Subject           string
 	DNSNames          []string
@@ -78,7 +76,7 @@ type SessionInfo struct {
 	LocalAddr       string
 	ConnectedAt     time.Time
 	LastActivity    time.Time
-	TLSVersion      string // "TLS 1.3"; SetTLS fills the TLS fields
+	TLSVersion      string // "TLS 1.3"
 	CipherSuite     string
 	ServerName      string // SNI
 	ALPN            string
@@ -93,23 +91,7 @@ type SessionInfo struct {
 	BytesIn         uint64
 	BytesOut        uint64
 	QueueLen        int
-	Drops           uint64
-}
-
-// SetTLS fills the TLS fields of s (version, suite, SNI, ALPN, peer certificate) from cs.
-func (s *SessionInfo) SetTLS(cs *tls.ConnectionState) {
-	if cs == nil {
-		return
-	}
-	s.TLSVersion = tls.VersionName(cs.Version)
-	s.CipherSuite = tls.CipherSuiteName(cs.CipherSuite)
-	s.ServerName = cs.ServerName
-	s.ALPN = cs.NegotiatedProtocol
-	if len(cs.PeerCertificates) > 0 {
-		leaf := cs.PeerCertificates[0]
-		s.PeerCertSubject = leaf.Subject.String()
-		s.PeerCertSHA256 = fingerprint(leaf.Raw)
-	}
+	Drops           uint64 // frames lost: queue overflow, failed or timed-out write
 }
 
 // SessionFilter selects sessions; empty fields match everything.
@@ -167,27 +149,6 @@ type Message struct {
 	Time    time.Time // when the gateway received it; zero: now
 }
 
-// Well-known handshake failure reasons (ListenerStats.HandshakeFailures keys and
-// Failure.Reason). The collector always exports these, with 0 when absent.
-const (
-	ReasonTLS                  = "tls"
-	ReasonUnknownSNI           = "unknown_sni"
-	ReasonBadClientCertificate = "bad_client_certificate"
-	ReasonTimeout              = "timeout"
-	ReasonNotWebSocket         = "not_websocket"
-	ReasonBadPath              = "bad_path"
-	ReasonBadOrigin            = "bad_origin"
-	ReasonUnauthenticated      = "unauthenticated"
-	ReasonTooManyConnections   = "too_many_connections"
-	ReasonOther                = "other"
-)
-
-// FailureReasons lists the well-known reasons in a stable order.
-var FailureReasons = []string{
-	ReasonTLS, ReasonUnknownSNI, ReasonBadClientCertificate, ReasonTimeout, ReasonNotWebSocket,
-	ReasonBadPath, ReasonBadOrigin, ReasonUnauthenticated, ReasonTooManyConnections, ReasonOther,
-}
-
 // ListenerStats are the counters of one listener since start.
 type ListenerStats struct {
 	Name               string
@@ -195,12 +156,13 @@ type ListenerStats struct {
 	Role               Role
 	OpenSessions       uint64
 	HandshakesOK       uint64
-	HandshakeFailures  map[string]uint64 // by reason (Reason* constants)
+	HandshakeFailures  map[string]uint64 // by reason, every reason of the gateway (0 included)
 	MessagesIn         uint64
 	MessagesOut        uint64
 	BytesIn            uint64
 	BytesOut           uint64
 	SlowConsumerCloses uint64
+	Drops              uint64 // frames lost: queue overflow, failed or timed-out write
 	// ClientCertRejections counts refused client certificates by reason ("unknown_ca",
 	// "expired", "revoked", ...).
 	ClientCertRejections map[string]uint64
@@ -243,7 +205,7 @@ type Failure struct {
 	RemoteAddr        string
 	ServerName        string // SNI, if the handshake got that far
 	Stage             string // "tls", "http", "upgrade" or "auth"
-	Reason            string // a Reason* constant
+	Reason            string // a handshake failure reason, as in ListenerStats.HandshakeFailures
 	Message           string // one-line detail
 	ClientCertSubject string
 }

@@ -9,14 +9,17 @@ package admintest
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/wssgate/wssgate/admin"
+	"github.com/wssgate/wssgate/gateway/certs"
 )
 
 // Certs is a certificate store over tls.X509KeyPair.
@@ -49,8 +52,13 @@ func (c *Certs) describe(certPEM, keyPEM []byte) ([]admin.CertificateInfo, error
 	if err != nil {
 		return nil, admin.Invalid(fmt.Errorf("parse certificate: %w", err))
 	}
-	info := admin.CertificateInfoOf(leaf)
-	info.ChainLength = len(pair.Certificate)
+	sum := sha256.Sum256(leaf.Raw)
+	info := admin.CertificateInfo{
+		Subject: leaf.Subject.String(), DNSNames: leaf.DNSNames, Issuer: leaf.Issuer.String(),
+		Serial: leaf.SerialNumber.Text(16), NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter,
+		SHA256Fingerprint: hex.EncodeToString(sum[:]), KeyType: certs.KeyType(leaf.PublicKey),
+		ChainLength: len(pair.Certificate),
+	}
 	info.CertFile, info.KeyFile = c.files[0], c.files[1]
 	return []admin.CertificateInfo{info}, nil
 }

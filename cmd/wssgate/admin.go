@@ -13,7 +13,6 @@ import (
 
 	"github.com/wssgate/wssgate/admin"
 	"github.com/wssgate/wssgate/gateway"
-	"github.com/wssgate/wssgate/gateway/backend"
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/config"
 )
@@ -45,7 +44,7 @@ func newAdmin(cfg config.Admin, g *gateway.Gateway, log *slog.Logger) (*admin.Se
 			NextProtos:     []string{"h2"},
 		}
 	}
-	srv, err := admin.New(ac, backend.New(g, version, log.With("component", "admin")))
+	srv, err := admin.New(ac, newBackends(g, version))
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/wssgate/wssgate/gateway"
-	"github.com/wssgate/wssgate/gateway/backend"
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/config"
 	"github.com/wssgate/wssgate/internal/gcfloor"
@@ -74,7 +73,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 			}
 		})
 	}
-	ops, opsLn, err := newOps(cfg.Ops.Address, g, backend.New(g, version, log).Stats)
+	ops, opsLn, err := newOps(cfg.Ops.Address, g, newBackends(g, version).Stats)
 	if err != nil {
 		shutdownNow(g)
 		return err
@@ -101,7 +100,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		select {
 		case <-hup:
 			log.Info("SIGHUP: reloading certificates")
-			_, _ = g.Reload("sighup") // logged by Reload; the old bundle stays on error
+			_, _ = g.Reload(gateway.ReloadRequest{Trigger: "sighup"}) // logged by Reload; the old bundle stays on error
 		case <-ctx.Done():
 			stop() // a second signal kills the process the default way
 			log.Info("signal received: shutting down", "grace", cfg.ShutdownGrace)

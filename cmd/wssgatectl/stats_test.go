@@ -15,7 +15,7 @@ func TestStats(t *testing.T) {
 		Listeners: []admin.ListenerStats{{
 			Name: "app", Address: "127.0.0.1:8443", Role: admin.RoleApp, OpenSessions: 2, HandshakesOK: 10,
 			MessagesIn: 5, BytesIn: 500, SlowConsumerCloses: 1,
-			HandshakeFailures: map[string]uint64{admin.ReasonBadOrigin: 3, admin.ReasonTLS: 1, admin.ReasonTimeout: 0},
+			HandshakeFailures: map[string]uint64{"bad_origin": 3, "tls": 1, "timeout": 0},
 		}},
 		Process:               admin.ProcessStats{StartedAt: time.Now().Add(-time.Hour), Goroutines: 12, Version: "v1.2.3"},
 		CertificateGeneration: 4,
@@ -60,8 +60,8 @@ func TestFailures(t *testing.T) {
 	e := startEnv(t, admin.Config{})
 	now := time.Now()
 	e.stats.History = []admin.Failure{
-		{Time: now.Add(-time.Minute), Listener: "app", RemoteAddr: "192.0.2.1:1234", Stage: "upgrade", Reason: admin.ReasonBadOrigin, Message: "origin https://evil.example not allowed"},
-		{Time: now.Add(-time.Hour), Listener: "device", RemoteAddr: "192.0.2.2:1234", Stage: "tls", Reason: admin.ReasonBadClientCertificate, Message: "unknown authority"},
+		{Time: now.Add(-time.Minute), Listener: "app", RemoteAddr: "192.0.2.1:1234", Stage: "upgrade", Reason: "bad_origin", Message: "origin https://evil.example not allowed"},
+		{Time: now.Add(-time.Hour), Listener: "device", RemoteAddr: "192.0.2.2:1234", Stage: "tls", Reason: "bad_client_certificate", Message: "unknown authority"},
 	}
 	tests := []struct {
 		name    string

@@ -74,7 +74,7 @@ func parsePair(certPEM, keyPEM []byte, certLabel, keyLabel string) (*Cert, error
 		Leaf:        chain[0],
 		Chain:       chain,
 		Fingerprint: sha256.Sum256(chain[0].Raw),
-		KeyType:     keyType(chain[0].PublicKey),
+		KeyType:     KeyType(chain[0].PublicKey),
 		label:       certLabel,
 		keyLabel:    keyLabel,
 		key:         key,
@@ -155,8 +155,8 @@ func parseKeyDER(typ string, der []byte) (crypto.Signer, error) {
 	return s, nil
 }
 
-// keyType names a public key: "ECDSA P-256", "RSA 2048", "Ed25519".
-func keyType(pub any) string {
+// KeyType names a public key: "ECDSA P-256", "RSA 2048", "Ed25519".
+func KeyType(pub any) string {
 	switch k := pub.(type) {
 	case *ecdsa.PublicKey:
 		return "ECDSA " + k.Curve.Params().Name

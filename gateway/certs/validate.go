@@ -59,7 +59,7 @@ func checkKeyMatch(c *Cert) error {
 	if ok && pub.Equal(c.key.Public()) {
 		return nil
 	}
-	if kt := keyType(c.key.Public()); kt != c.KeyType {
+	if kt := KeyType(c.key.Public()); kt != c.KeyType {
 		return fmt.Errorf("%w: %s holds an %s key, certificate %q has %s", ErrKeyMismatch, c.keyLabel, kt, subject(c.Leaf), c.KeyType)
 	}
 	return fmt.Errorf("%w: %s holds a different %s key than certificate %q", ErrKeyMismatch, c.keyLabel, c.KeyType, subject(c.Leaf))

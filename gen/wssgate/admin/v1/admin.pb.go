@@ -703,7 +703,8 @@ type Session struct {
 	BytesOut uint64 `protobuf:"varint,22,opt,name=bytes_out,json=bytesOut,proto3" json:"bytes_out,omitempty"`
 	// queue_length is the number of frames waiting in the outbound queue.
 	QueueLength uint32 `protobuf:"varint,23,opt,name=queue_length,json=queueLength,proto3" json:"queue_length,omitempty"`
-	// drops counts messages not delivered to this session because its queue was full.
+	// drops counts frames lost on this session: outbound queue overflow, or a failed or
+	// timed-out write.
 	Drops         uint64 `protobuf:"varint,24,opt,name=drops,proto3" json:"drops,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1973,9 +1974,9 @@ type ListenerStats struct {
 	OpenSessions uint64 `protobuf:"varint,4,opt,name=open_sessions,json=openSessions,proto3" json:"open_sessions,omitempty"`
 	// handshakes_ok counts completed TLS + WebSocket handshakes.
 	HandshakesOk uint64 `protobuf:"varint,5,opt,name=handshakes_ok,json=handshakesOk,proto3" json:"handshakes_ok,omitempty"`
-	// handshake_failures counts failed handshakes by reason. Well-known reasons: "tls",
-	// "unknown_sni", "bad_client_certificate", "timeout", "not_websocket", "bad_path",
-	// "bad_origin", "unauthenticated", "too_many_connections", "other".
+	// handshake_failures counts failed handshakes by reason, every reason present (0
+	// included): "bad_path", "bad_origin", "unauthenticated", "bad_client_certificate",
+	// "timeout", "not_websocket", "not_tls", "tls", "too_large", "too_many_connections".
 	HandshakeFailures map[string]uint64 `protobuf:"bytes,6,rep,name=handshake_failures,json=handshakeFailures,proto3" json:"handshake_failures,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// messages_in counts frames received from peers.
 	MessagesIn uint64 `protobuf:"varint,7,opt,name=messages_in,json=messagesIn,proto3" json:"messages_in,omitempty"`
@@ -1990,8 +1991,11 @@ type ListenerStats struct {
 	// client_certificate_rejections counts refused client certificates by reason: "unknown_ca",
 	// "expired", "revoked", "bad_usage", "no_certificate", "no_identity", "bad_certificate".
 	ClientCertificateRejections map[string]uint64 `protobuf:"bytes,12,rep,name=client_certificate_rejections,json=clientCertificateRejections,proto3" json:"client_certificate_rejections,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	unknownFields               protoimpl.UnknownFields
-	sizeCache                   protoimpl.SizeCache
+	// drops counts frames lost on this listener's sessions: outbound queue overflow, or a
+	// failed or timed-out write. Loss is never silent.
+	Drops         uint64 `protobuf:"varint,13,opt,name=drops,proto3" json:"drops,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListenerStats) Reset() {
@@ -2106,6 +2110,13 @@ func (x *ListenerStats) GetClientCertificateRejections() map[string]uint64 {
 		return x.ClientCertificateRejections
 	}
 	return nil
+}
+
+func (x *ListenerStats) GetDrops() uint64 {
+	if x != nil {
+		return x.Drops
+	}
+	return 0
 }
 
 // CertificateReloads counts reload attempts of one trigger.
@@ -2759,7 +2770,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x06binary\x18\x03 \x01(\fH\x00R\x06binary\x12.\n" +
 	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04timeB\t\n" +
 	"\apayload\"\x11\n" +
-	"\x0fGetStatsRequest\"\xe5\x05\n" +
+	"\x0fGetStatsRequest\"\xfb\x05\n" +
 	"\rListenerStats\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12*\n" +
@@ -2774,7 +2785,8 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\tbytes_out\x18\n" +
 	" \x01(\x04R\bbytesOut\x120\n" +
 	"\x14slow_consumer_closes\x18\v \x01(\x04R\x12slowConsumerCloses\x12\x84\x01\n" +
-	"\x1dclient_certificate_rejections\x18\f \x03(\v2@.wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntryR\x1bclientCertificateRejections\x1aD\n" +
+	"\x1dclient_certificate_rejections\x18\f \x03(\v2@.wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntryR\x1bclientCertificateRejections\x12\x14\n" +
+	"\x05drops\x18\r \x01(\x04R\x05drops\x1aD\n" +
 	"\x16HandshakeFailuresEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\x1aN\n" +
