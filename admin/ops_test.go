@@ -53,7 +53,6 @@ func TestOpsHandler(t *testing.T) {
 		`wssgate_open_sessions{listener="app",role="app"} 1`,
 		`wssgate_handshakes_total{listener="devices",role="device"} 10`,
 		`wssgate_handshake_failures_total{listener="devices",reason="bad_client_certificate",role="device"} 2`,
-		`wssgate_handshake_failures_total{listener="devices",reason="bad_origin",role="device"} 0`,
 		`wssgate_handshake_failures_total{listener="devices",reason="weird",role="device"} 5`,
 		`wssgate_messages_in_total{listener="devices",role="device"} 7`,
 		`wssgate_bytes_out_total{listener="devices",role="device"} 99`,

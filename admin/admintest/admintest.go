@@ -59,6 +59,9 @@ func (c *Certs) describe(certPEM, keyPEM []byte) ([]admin.CertificateInfo, error
 		SHA256Fingerprint: hex.EncodeToString(sum[:]), KeyType: certs.KeyType(leaf.PublicKey),
 		ChainLength: len(pair.Certificate),
 	}
+	for _, ip := range leaf.IPAddresses {
+		info.IPAddresses = append(info.IPAddresses, ip.String())
+	}
 	info.CertFile, info.KeyFile = c.files[0], c.files[1]
 	return []admin.CertificateInfo{info}, nil
 }
