@@ -102,8 +102,10 @@ func (r *Request) Payload() (data []byte, binary bool, err error) {
 }
 
 // MessageFrame compiles {"type":"message","channel":C,"data":...} (or
-// "data_base64" for binary) into one text frame. Text that is valid JSON is
-// embedded as is; other text becomes a JSON string.
+// "data_base64" for binary) into one text frame. Text that is valid JSON
+// and valid UTF-8 is embedded as is; other text becomes a JSON string
+// (invalid UTF-8 as U+FFFD: a text frame must be UTF-8, RFC 6455 8.1, and
+// json.Valid does not check it).
 func MessageFrame(channel string, data []byte, binary bool) []byte {
 	est := 48 + len(channel) + len(data)
 	if binary {
@@ -117,7 +119,7 @@ func MessageFrame(channel string, data []byte, binary bool) []byte {
 		b = append(b, `,"data_base64":"`...)
 		b = base64.StdEncoding.AppendEncode(b, data)
 		b = append(b, '"')
-	case json.Valid(data):
+	case utf8.Valid(data) && json.Valid(data):
 		b = append(b, `,"data":`...)
 		b = append(b, data...)
 	default:
