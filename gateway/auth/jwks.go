@@ -66,7 +66,7 @@ type jwksSource struct {
 	ctx     context.Context // cancelled by shutdown; fetches run under it
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	started atomic.Bool
+	started atomic.Bool // set by the first Verifier.Start
 
 	mu       sync.Mutex // guards the fields below
 	closed   bool
@@ -117,6 +117,9 @@ func (v *Verifier) Start(ctx context.Context) error {
 	if v.jwks == nil {
 		return nil
 	}
+	if v.jwks.started.Swap(true) {
+		return errors.New("auth: verifier already started")
+	}
 	err := v.jwks.start(ctx)
 	if err == nil {
 		return nil
@@ -147,9 +150,6 @@ func (v *Verifier) Stats() JWKSStats {
 }
 
 func (j *jwksSource) start(ctx context.Context) error {
-	if j.started.Swap(true) {
-		return errors.New("already started")
-	}
 	c := j.fetchShared()
 	select {
 	case <-c.done:

@@ -175,8 +175,8 @@ func TestVerifyEachKeyKind(t *testing.T) {
 func TestVerifyRefusals(t *testing.T) {
 	hs, ec, rsaKey := secret(t, 32), newEC(t, elliptic.P256()), newRSA(t)
 	v := verifier(t, config.JWT{
-		Keys:     []string{writeFile(t, "hs.secret", hs), writeFile(t, "es.pub", pemPublic(t, &ec.PublicKey))},
-		Issuer:   "https://issuer.example", Audience: "wssgate",
+		Keys:   []string{writeFile(t, "hs.secret", hs), writeFile(t, "es.pub", pemPublic(t, &ec.PublicKey))},
+		Issuer: "https://issuer.example", Audience: "wssgate",
 	})
 	good := func() jwt.Claims {
 		c := valid("alice")
