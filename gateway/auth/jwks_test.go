@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -287,5 +288,31 @@ func TestJWKSScheduledRefreshAndStop(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if got := s.hits.Load(); got != n {
 		t.Errorf("fetches after stop: %d → %d, want none", n, got)
+	}
+}
+
+func TestJWKSWithoutKIDAndWithKeyFiles(t *testing.T) {
+	s := newJWKSServer(t)
+	a, b := newEC(t, elliptic.P256()), newEC(t, elliptic.P256())
+	s.serve(t, map[string]*ecdsa.PrivateKey{"a": a, "b": b})
+	hs := secret(t, 32)
+	cfg := s.cfg()
+	cfg.Keys = []string{writeFile(t, "hs", hs)}
+	v := startVerifier(t, cfg, nil)
+	ctx := context.Background()
+	// No kid: every JWKS key of the algorithm is tried.
+	if _, err := v.Verify(ctx, sign(t, jose.ES256, b, "", valid("bob"))); err != nil {
+		t.Fatalf("ES256 without kid: %v", err)
+	}
+	// A kid the JWKS does not know, on a token a key file verifies: no refetch.
+	if _, err := v.Verify(ctx, sign(t, jose.HS256, hs, "issuer-kid", valid("carol"))); err != nil {
+		t.Fatalf("HS256 with a kid, key file: %v", err)
+	}
+	if got := s.hits.Load(); got != 1 {
+		t.Errorf("fetches: got %d, want 1 (start only)", got)
+	}
+	// HS256 is allowed by the key file, but an HMAC key never comes from a JWKS.
+	if got := v.Algorithms(); !slices.Equal(got, []string{"ES256", "ES384", "RS256", "PS256", "EdDSA", "HS256"}) {
+		t.Errorf("Algorithms: got %v", got)
 	}
 }
