@@ -131,6 +131,7 @@ type App struct {
 	Subscribe []string `yaml:"subscribe"`
 	Publish   []string `yaml:"publish"`
 	Limits    Limits   `yaml:"limits"`
+	Auth      AppAuth  `yaml:"auth"`
 }
 
 // Device is the WSS listener for devices.
@@ -150,8 +151,9 @@ type Device struct {
 	// Tokens map bearer tokens (by SHA-256) to device identities.
 	Tokens []DeviceToken `yaml:"tokens"`
 	// MaxRequestBytes bounds the upgrade request. Default 8KiB.
-	MaxRequestBytes ByteSize `yaml:"max_request_bytes"`
-	Limits          Limits   `yaml:"limits"`
+	MaxRequestBytes ByteSize   `yaml:"max_request_bytes"`
+	Limits          Limits     `yaml:"limits"`
+	Auth            DeviceAuth `yaml:"auth"`
 }
 
 // DeviceToken grants the identity Device to whoever presents the token
@@ -236,4 +238,6 @@ func (c *Config) resolvePaths(dir string) {
 	abs(&c.Admin.ClientCA)
 	abs(&c.App.StaticDir)
 	abs(&c.StateDir)
+	c.App.Auth.resolvePaths(abs)
+	c.Device.Auth.resolvePaths(abs)
 }

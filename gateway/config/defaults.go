@@ -70,6 +70,7 @@ func (c *Config) ApplyDefaults() {
 		c.App.Publish = DefaultAppPublish
 	}
 	c.App.Limits.applyDefaults()
+	c.App.Auth.applyDefaults()
 	setStr(&c.Device.Address, DefaultDeviceAddress)
 	setStr(&c.Device.Path, DefaultDevicePath)
 	setStr(&c.Device.ClientAuth, "none")
@@ -80,6 +81,7 @@ func (c *Config) ApplyDefaults() {
 		c.Device.MaxRequestBytes = DefaultMaxRequestBytes
 	}
 	c.Device.Limits.applyDefaults()
+	c.Device.Auth.applyDefaults()
 	setStr(&c.Admin.Address, DefaultAdminAddress)
 	setStr(&c.Ops.Address, DefaultOpsAddress)
 }

@@ -113,6 +113,8 @@ func (c *Config) Validate() error {
 			bad(name+".max_connections", "must not be negative")
 		}
 	}
+	c.App.Auth.validate("app.auth", bad)
+	c.Device.Auth.validate("device.auth", bad)
 	if c.ShutdownGrace < 0 {
 		bad("shutdown_grace", "must not be negative")
 	}
