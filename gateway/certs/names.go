@@ -101,18 +101,17 @@ func (l *NameLog) RecordHandshake(sni string, localIP net.IP, now time.Time) {
 	}
 }
 
-// Recent returns the names seen at or after since, most recently seen
-// first (copies).
+// Recent returns the names seen at or after since (copies), roughly most
+// recently seen first.
 func (l *NameLog) Recent(since time.Time) []NameUse {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []NameUse
 	for e := l.order.Front(); e != nil; e = e.Next() {
 		u := e.Value.(*NameUse)
-		if u.LastSeen.Before(since) {
-			break // the rest were seen earlier still
+		if !u.LastSeen.Before(since) {
+			out = append(out, *u)
 		}
-		out = append(out, *u)
 	}
 	return out
 }
