@@ -112,7 +112,7 @@ func TestReloadKeepsUsedNames(t *testing.T) {
 		names.RecordHandshake("socket.example", nil, now.Add(-2*time.Minute))
 	}
 	names.RecordHandshake("", net.ParseIP("127.0.0.1"), now.Add(-time.Hour))
-	names.Record("old.example", now.Add(-25*time.Hour))   // outside the window
+	names.Record("old.example", now.Add(-25*time.Hour))  // outside the window
 	names.Record("never.example", now.Add(-time.Minute)) // not covered before either
 	names.Record("localhost", now)
 
