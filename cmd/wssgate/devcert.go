@@ -193,10 +193,13 @@ func (in *trustInstaller) linuxStore(name, dest, update string, add bool) error 
 	} else {
 		cmds = append(cmds, in.sudo("rm", "-f", dest))
 	}
-	if update == "update-ca-trust" {
+	switch {
+	case update == "update-ca-trust":
 		cmds = append(cmds, in.sudo(update, "extract"))
-	} else {
+	case add:
 		cmds = append(cmds, in.sudo(update))
+	default: // --fresh also drops the links to the removed file in /etc/ssl/certs
+		cmds = append(cmds, in.sudo(update, "--fresh"))
 	}
 	for _, c := range cmds {
 		if err := in.run(c); err != nil {

@@ -167,6 +167,9 @@ func TestDevcertInstall(t *testing.T) {
 		if got, err := curl(); err == nil {
 			t.Errorf("curl after --uninstall: got %q, want a certificate error", got)
 		}
+		if _, err := os.Lstat("/etc/ssl/certs/wssgate-dev-ca.pem"); err == nil {
+			t.Error("--uninstall left /etc/ssl/certs/wssgate-dev-ca.pem")
+		}
 	})
 	if status != 0 || !strings.Contains(inst.String(), "ran update-ca-certificates") || !strings.Contains(inst.String(), "NSS (Chromium, Firefox): skipped") {
 		t.Fatalf("devcert --install: status %d:\n%s", status, inst.String())
