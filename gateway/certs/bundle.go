@@ -28,6 +28,7 @@ type Bundle struct {
 
 	exact   map[string][]int // lowercase DNS SAN → indexes into Certs
 	wild    map[string][]int // "example.com" for a "*.example.com" SAN → indexes
+	cover   []coverage       // cover[i]: SANs and IP SANs of Certs[i] (covers.go)
 	tlsCert []tls.Certificate
 	// configs[i] is the inner config for the store's profile i.
 	configs []*tls.Config
@@ -54,6 +55,7 @@ func (b *Bundle) index() {
 			}
 		}
 	}
+	b.indexCoverage()
 }
 
 // withProfiles returns b with inner configs for every profile; configs

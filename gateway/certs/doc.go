@@ -24,6 +24,13 @@
 // goroutine but must not modify them (including the contents of slices and
 // pools).
 //
+// Bundle.Coverage (the handshake-time check that the served certificate
+// covers the client's SNI or dialled IP) reads indexes precomputed when the
+// bundle is built and allocates nothing in the covered case. A NameLog is
+// safe for concurrent use behind one mutex held for a map lookup and a list
+// move per Record; it starts no goroutine. Store.ReloadWith reads the
+// NameLog set by SetNameLog under the store's mutex.
+//
 // Identity, the generation helpers (NewCA, Issue) and EnsureDev hold no
 // shared state; EnsureDev writes files through temp-file + rename so that a
 // concurrent reader never sees a partly written file.

@@ -66,4 +66,7 @@ var (
 	// ErrUnknownIdentitySource: an identity order names something other than
 	// "uri", "dns" or "cn".
 	ErrUnknownIdentitySource = errors.New("certs: unknown identity source")
+	// ErrBadIdentityTemplate: an identity template ("uri:…{id}…") does not
+	// hold "{id}" exactly once.
+	ErrBadIdentityTemplate = errors.New("certs: bad identity template")
 )

@@ -42,6 +42,22 @@ type IssueOptions struct {
 // NewCA makes a self-signed root CA with an ECDSA P-256 key, valid from an
 // hour ago until notAfter.
 func NewCA(cn string, notAfter time.Time) (*x509.Certificate, crypto.Signer, error) {
+	return NewConstrainedCA(cn, time.Now().Add(-time.Hour), notAfter, nil)
+}
+
+// NameConstraints are the permitted subtrees of a CA (RFC 5280 4.2.1.10),
+// marked critical.
+type NameConstraints struct {
+	// DNS are permitted DNS domains: "example.com" permits it and its
+	// subdomains, ".example.com" its subdomains only.
+	DNS []string
+	// IPs are permitted IP ranges.
+	IPs []*net.IPNet
+}
+
+// NewConstrainedCA is NewCA with a validity start and name constraints
+// (nil: none).
+func NewConstrainedCA(cn string, notBefore, notAfter time.Time, c *NameConstraints) (*x509.Certificate, crypto.Signer, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("new CA %q: %w", cn, err)
@@ -53,11 +69,16 @@ func NewCA(cn string, notAfter time.Time) (*x509.Certificate, crypto.Signer, err
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             time.Now().Add(-time.Hour),
+		NotBefore:             notBefore,
 		NotAfter:              notAfter,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
+	}
+	if c != nil {
+		tmpl.PermittedDNSDomainsCritical = true
+		tmpl.PermittedDNSDomains = c.DNS
+		tmpl.PermittedIPRanges = c.IPs
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {

@@ -1,6 +1,7 @@
 package certs_test
 
 import (
+	"crypto"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -8,6 +9,7 @@ import (
 	"encoding/pem"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -182,4 +184,38 @@ func mustDER(t testing.TB, data []byte) []byte {
 		t.Fatalf("no PEM block")
 	}
 	return b.Bytes
+}
+
+// pemNext returns the bytes of the first PEM block of data and the rest.
+func pemNext(data []byte) ([]byte, []byte) {
+	b, rest := pem.Decode(data)
+	if b == nil {
+		return nil, nil
+	}
+	return b.Bytes, rest
+}
+
+// loadKey reads a PEM private key through a store-independent parser.
+func loadKey(t testing.TB, file string) crypto.Signer {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(mustDER(t, data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.(crypto.Signer)
+}
+
+// writePEM writes a certificate PEM and the key (PKCS#8) to two files.
+func writePEM(t testing.TB, certFile string, certPEM []byte, keyFile string, key crypto.Signer) {
+	t.Helper()
+	keyPEM, err := certs.KeyPEM(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certstest.WriteFile(t, certFile, certPEM, 0o644)
+	certstest.WriteFile(t, keyFile, keyPEM, 0o600)
 }

@@ -9,7 +9,9 @@ import (
 	"unicode/utf8"
 )
 
-// IdentitySource names where Identity looks for a device identity.
+// IdentitySource names where Identity looks for a device identity: one of
+// the constants below, or a template "uri:TEMPLATE" / "dns:TEMPLATE" as
+// returned by ParseIdentitySource.
 type IdentitySource string
 
 // Identity sources.
@@ -29,23 +31,46 @@ var DefaultIdentityOrder = []IdentitySource{"uri", "dns", "cn"}
 // MaxIdentityLen bounds the length of an identity in bytes.
 const MaxIdentityLen = 256
 
-// ParseIdentityOrder converts configured names ("uri", "dns", "cn") to an
-// order for Identity. nil or empty names give DefaultIdentityOrder.
+// ParseIdentityOrder converts configured names to an order for Identity:
+// "uri", "dns", "cn", or a template "uri:TEMPLATE" / "dns:TEMPLATE" such as
+// "uri:spiffe://example.org/device/{id}" (see ParseIdentitySource). nil or
+// empty names give DefaultIdentityOrder.
 func ParseIdentityOrder(names []string) ([]IdentitySource, error) {
 	if len(names) == 0 {
 		return DefaultIdentityOrder, nil
 	}
 	out := make([]IdentitySource, len(names))
 	for i, n := range names {
-		switch s := IdentitySource(strings.ToLower(n)); s {
-		case IdentityURI, IdentityDNS, IdentityCN:
-			out[i] = s
-		default:
-			return nil, fmt.Errorf("parse identity order: %w: %q (want uri, dns or cn)", ErrUnknownIdentitySource, n)
+		s, err := ParseIdentitySource(n)
+		if err != nil {
+			return nil, fmt.Errorf("parse identity order: %w", err)
 		}
+		out[i] = s
 	}
 	return out, nil
 }
+
+// ParseIdentitySource checks one configured identity source: "uri", "dns"
+// or "cn" (any case), or "uri:TEMPLATE" / "dns:TEMPLATE" where TEMPLATE
+// holds "{id}" exactly once. A template must match a whole URI SAN (exact
+// bytes) or DNS SAN (case-insensitive; {id} stands for one label, no dot);
+// the part {id} stands for becomes the identity.
+func ParseIdentitySource(n string) (IdentitySource, error) {
+	kind, tmpl, isTmpl := strings.Cut(n, ":")
+	s := IdentitySource(strings.ToLower(kind))
+	switch {
+	case !isTmpl && (s == IdentityURI || s == IdentityDNS || s == IdentityCN):
+		return s, nil
+	case !isTmpl || (s != IdentityURI && s != IdentityDNS):
+		return "", fmt.Errorf("%w: %q (want uri, dns, cn, uri:TEMPLATE or dns:TEMPLATE)", ErrUnknownIdentitySource, n)
+	case strings.Count(tmpl, idPlaceholder) != 1:
+		return "", fmt.Errorf("%w: %q must hold %s exactly once", ErrBadIdentityTemplate, n, idPlaceholder)
+	}
+	return s + ":" + IdentitySource(tmpl), nil
+}
+
+// idPlaceholder marks the identity in a template.
+const idPlaceholder = "{id}"
 
 // Identity extracts a device identity from a verified client certificate,
 // trying the sources in order (nil: DefaultIdentityOrder). The first source
@@ -79,6 +104,9 @@ func Identity(cert *x509.Certificate, order []IdentitySource) (string, error) {
 
 // identityFrom returns the identity of one source, "" if absent.
 func identityFrom(cert *x509.Certificate, src IdentitySource) (string, error) {
+	if kind, tmpl, ok := strings.Cut(string(src), ":"); ok {
+		return identityByTemplate(cert, IdentitySource(kind), tmpl)
+	}
 	switch src {
 	case IdentityURI:
 		switch len(cert.URIs) {
@@ -87,11 +115,7 @@ func identityFrom(cert *x509.Certificate, src IdentitySource) (string, error) {
 		case 1:
 			return cert.URIs[0].String(), nil
 		}
-		uris := make([]string, len(cert.URIs))
-		for i, u := range cert.URIs {
-			uris[i] = u.String()
-		}
-		return "", fmt.Errorf("%w: %q", ErrMultipleURIs, uris)
+		return "", fmt.Errorf("%w: %q", ErrMultipleURIs, uriStrings(cert))
 	case IdentityDNS:
 		if len(cert.DNSNames) > 0 {
 			return cert.DNSNames[0], nil
@@ -101,6 +125,57 @@ func identityFrom(cert *x509.Certificate, src IdentitySource) (string, error) {
 		return cert.Subject.CommonName, nil
 	}
 	return "", fmt.Errorf("%w: %q", ErrUnknownIdentitySource, string(src))
+}
+
+// identityByTemplate returns the part of the URI SAN (kind "uri": the only
+// matching one) or of the first DNS SAN (kind "dns") that tmpl's {id}
+// stands for; "" if none matches.
+func identityByTemplate(cert *x509.Certificate, kind IdentitySource, tmpl string) (string, error) {
+	prefix, suffix, _ := strings.Cut(tmpl, idPlaceholder)
+	switch kind {
+	case IdentityURI:
+		id, n := "", 0
+		for _, u := range cert.URIs {
+			if got, ok := matchTemplate(u.String(), prefix, suffix, false); ok {
+				id, n = got, n+1
+			}
+		}
+		if n > 1 {
+			return "", fmt.Errorf("%w: %d match %q: %q", ErrMultipleURIs, n, tmpl, uriStrings(cert))
+		}
+		return id, nil
+	case IdentityDNS:
+		for _, d := range cert.DNSNames {
+			if got, ok := matchTemplate(d, prefix, suffix, true); ok && !strings.Contains(got, ".") {
+				return got, nil
+			}
+		}
+		return "", nil
+	}
+	return "", fmt.Errorf("%w: %q", ErrUnknownIdentitySource, string(kind)+":"+tmpl)
+}
+
+// matchTemplate returns the non-empty middle of s between prefix and
+// suffix, which must together cover all of s; fold compares them without
+// regard to case.
+func matchTemplate(s, prefix, suffix string, fold bool) (string, bool) {
+	if len(s) <= len(prefix)+len(suffix) {
+		return "", false
+	}
+	head, mid, tail := s[:len(prefix)], s[len(prefix):len(s)-len(suffix)], s[len(s)-len(suffix):]
+	if fold {
+		return mid, strings.EqualFold(head, prefix) && strings.EqualFold(tail, suffix)
+	}
+	return mid, head == prefix && tail == suffix
+}
+
+// uriStrings returns the URI SANs of cert as text.
+func uriStrings(cert *x509.Certificate) []string {
+	uris := make([]string, len(cert.URIs))
+	for i, u := range cert.URIs {
+		uris[i] = u.String()
+	}
+	return uris
 }
 
 // ValidIdentity is the one rule every identity obeys, whatever names it (a

@@ -18,8 +18,10 @@ type Store struct {
 	now  func() time.Time
 	cur  atomic.Pointer[Bundle]
 
-	mu       sync.Mutex // serializes builds and swaps; guards profiles
-	profiles []Profile  // registered by TLSConfig; index = config index in a Bundle
+	mu       sync.Mutex    // serializes builds and swaps; guards profiles, names, window
+	profiles []Profile     // registered by TLSConfig; index = config index in a Bundle
+	names    *NameLog      // nil: reloads do not check names clients use
+	window   time.Duration // how far back names count
 }
 
 // NewStore loads and validates the files named by opts and returns a store
@@ -68,20 +70,78 @@ func (s *Store) Reload() (*Bundle, error) { return s.ReloadFrom(Source{}, false)
 // the files. With dryRun the new bundle is built and validated (Generation
 // 0) but not installed.
 func (s *Store) ReloadFrom(src Source, dryRun bool) (*Bundle, error) {
+	return s.ReloadWith(src, ReloadOptions{DryRun: dryRun})
+}
+
+// ReloadOptions modify one reload. The zero value is a plain reload.
+type ReloadOptions struct {
+	// DryRun builds and validates the new bundle (Generation 0) without
+	// installing it; names it would stop covering become warnings.
+	DryRun bool
+	// Force installs a bundle that stops covering names clients used
+	// recently (with a warning). Configured hostnames are checked anyway.
+	Force bool
+}
+
+// ReloadWith is ReloadFrom with options. When a NameLog is set (SetNameLog)
+// and the new bundle stops covering a name that the current one covers and
+// clients used within the window, the reload is refused with an
+// *UncoveredNamesError, unless o.Force; a dry run reports the names in
+// Bundle.Warnings instead.
+func (s *Store) ReloadWith(src Source, o ReloadOptions) (*Bundle, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	gen := uint64(0)
-	if !dryRun {
+	if !o.DryRun {
 		gen = s.cur.Load().Generation + 1
 	}
 	b, err := s.build(src, gen)
 	if err != nil {
 		return nil, err
 	}
-	if !dryRun {
+	if err := s.checkNames(b, o); err != nil {
+		return nil, err
+	}
+	if !o.DryRun {
 		s.cur.Store(b)
 	}
 	return b, nil
+}
+
+// SetNameLog makes reloads refuse a bundle that stops covering a name
+// recorded in l within window (0: DefaultNameWindow). nil l turns the
+// check off. The caller records successful handshakes in l.
+func (s *Store) SetNameLog(l *NameLog, window time.Duration) {
+	if window <= 0 {
+		window = DefaultNameWindow
+	}
+	s.mu.Lock()
+	s.names, s.window = l, window
+	s.mu.Unlock()
+}
+
+// checkNames refuses (or, dry or forced, warns about) a new bundle b that
+// stops covering names clients used; s.mu is held. b is not published yet,
+// so its Warnings may still change.
+func (s *Store) checkNames(b *Bundle, o ReloadOptions) error {
+	if s.names == nil {
+		return nil
+	}
+	now := s.now()
+	lost := lostNames(s.cur.Load(), b, s.names.Recent(now.Add(-s.window)))
+	if len(lost) == 0 {
+		return nil
+	}
+	e := &UncoveredNamesError{Names: lost, Window: s.window, Now: now}
+	switch {
+	case o.DryRun:
+		b.Warnings = append(b.Warnings, "the new certificates stop covering names clients used in the last "+windowText(s.window)+": "+e.list())
+	case o.Force:
+		b.Warnings = append(b.Warnings, "forced: the new certificates stop covering names clients used in the last "+windowText(s.window)+": "+e.list())
+	default:
+		return e
+	}
+	return nil
 }
 
 // TLSConfig returns the outer config for one listener; call it once per

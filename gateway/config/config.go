@@ -146,8 +146,9 @@ type Device struct {
 	// ClientAuth: "none" (default), "optional" or "require".
 	ClientAuth string `yaml:"client_auth"`
 	// Identity is the order in which a client certificate names the
-	// device: of "uri", "dns", "cn". Default [uri, dns, cn].
-	Identity []string `yaml:"identity"`
+	// device: of "uri", "dns", "cn", and templates (see IdentityList).
+	// Default [uri, dns, cn].
+	Identity IdentityList `yaml:"identity"`
 	// Tokens map bearer tokens (by SHA-256) to device identities.
 	Tokens []DeviceToken `yaml:"tokens"`
 	// MaxRequestBytes bounds the upgrade request. Default 8KiB.

@@ -73,8 +73,8 @@ func (c *Config) Validate() error {
 		bad("tls.client_ca", "required when device.client_auth is %q", c.Device.ClientAuth)
 	}
 	for _, s := range c.Device.Identity {
-		if !slices.Contains([]string{"uri", "dns", "cn"}, s) {
-			bad("device.identity", "want uri, dns or cn, got %q", s)
+		if msg := identitySourceError(s); msg != "" {
+			bad("device.identity", "%s", msg)
 		}
 	}
 	for i, t := range c.Device.Tokens {
