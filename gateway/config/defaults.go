@@ -80,7 +80,7 @@ func (c *Config) ApplyDefaults() {
 		c.Device.MaxRequestBytes = DefaultMaxRequestBytes
 	}
 	c.Device.Limits.applyDefaults()
-	setStr(&c.Admin.Address, DefaultAdminAddress)
+	c.applyAdminDefaults()
 	setStr(&c.Ops.Address, DefaultOpsAddress)
 }
 
