@@ -66,7 +66,8 @@ type Config struct {
 	// Tokens are the accepted bearer tokens ("authorization: Bearer <token>" metadata).
 	// When any is configured, every call (on every listener) must carry a valid token or a
 	// verified client certificate, except the gRPC health service. nil → no tokens: callers
-	// without credentials get AccessAdmin, which New allows only on loopback and Unix sockets.
+	// without credentials get AccessAdmin, which New allows only on loopback and Unix sockets
+	// (never on a TLS connection of a listener that verifies client certificates).
 	Tokens []Token
 	// ClientAccess maps a verified client certificate's identity (see ClientIdentity) to
 	// its access. nil → every verified client certificate gets AccessAdmin (for embedders
