@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/x509"
 	"strings"
 
 	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
@@ -16,7 +17,7 @@ import (
 
 // caller is an authenticated identity and what it may do.
 type caller struct {
-	who    string // "token:ops", "cert:CN=gw-admin", "local:unix", "unknown"
+	who    string // "token:ops", "cert:ops-1", "local:unix", "unknown"
 	access Access
 }
 
@@ -31,11 +32,22 @@ type tokenEntry struct {
 type authenticator struct {
 	tokens       []tokenEntry
 	clientAccess map[string]Access
+	identity     func(*x509.Certificate) (string, error)
+	checkCert    func([]*x509.Certificate) error
+	mutualTLS    bool // the TCP listener verifies client certificates: no anonymous TLS callers
 }
 
 // newAuthenticator parses validated config.
 func newAuthenticator(c Config) *authenticator {
-	a := &authenticator{clientAccess: c.ClientAccess}
+	a := &authenticator{
+		clientAccess: c.ClientAccess,
+		identity:     c.ClientIdentity,
+		checkCert:    c.CheckClientCert,
+		mutualTLS:    c.mutualTLS(),
+	}
+	if a.identity == nil {
+		a.identity = func(leaf *x509.Certificate) (string, error) { return leaf.Subject.CommonName, nil }
+	}
 	for _, t := range c.Tokens {
 		h, _ := parseTokenHash(t.SHA256) // validated by Config.validate
 		who := "token:" + t.Name
@@ -47,17 +59,19 @@ func newAuthenticator(c Config) *authenticator {
 	return a
 }
 
-// authenticate identifies the caller of ctx: a bearer token first, then a verified client
-// certificate, then (only when no tokens are configured) an anonymous local caller.
-func (a *authenticator) authenticate(ctx context.Context) (caller, error) {
-	md, _ := metadata.FromIncomingContext(ctx)
+// authenticate identifies the caller from the call's header metadata md and the peer of
+// ctx: a bearer token first, then a verified client certificate, then (only when no
+// tokens are configured and the connection is not an mTLS one) an anonymous local caller.
+// It reads no message: the tap calls it before the request body is decoded.
+func (a *authenticator) authenticate(ctx context.Context, md metadata.MD) (caller, error) {
 	if vals := md.Get("authorization"); len(vals) > 0 {
 		return a.token(vals[0])
 	}
-	if c, ok, err := a.clientCert(ctx); ok || err != nil {
-		return c, err
+	tlsInfo, isTLS := peerTLS(ctx)
+	if isTLS && len(tlsInfo.State.VerifiedChains) > 0 {
+		return a.clientCert(tlsInfo.State.VerifiedChains[0])
 	}
-	if len(a.tokens) > 0 {
+	if len(a.tokens) > 0 || (isTLS && a.mutualTLS) {
 		return caller{who: "unknown"}, status.Error(codes.Unauthenticated,
 			"admin: unauthenticated: missing bearer token (metadata \"authorization: Bearer <token>\") or client certificate")
 	}
@@ -68,7 +82,18 @@ func (a *authenticator) authenticate(ctx context.Context) (caller, error) {
 	return caller{who: who, access: AccessAdmin}, nil
 }
 
+// peerTLS returns the TLS state of ctx's connection, if it is a TLS one.
+func peerTLS(ctx context.Context) (credentials.TLSInfo, bool) {
+	p, ok := peer.FromContext(ctx)
+	if !ok {
+		return credentials.TLSInfo{}, false
+	}
+	ti, ok := p.AuthInfo.(credentials.TLSInfo)
+	return ti, ok
+}
+
 // token checks an authorization header value in constant time against every token.
+// The scheme "Bearer" is case-insensitive (RFC 9110 §11.1).
 func (a *authenticator) token(header string) (caller, error) {
 	scheme, value, ok := strings.Cut(strings.TrimSpace(header), " ")
 	if !ok || !strings.EqualFold(scheme, "bearer") || strings.TrimSpace(value) == "" {
@@ -89,28 +114,32 @@ func (a *authenticator) token(header string) (caller, error) {
 	return caller{who: t.who, access: t.access}, nil
 }
 
-// clientCert identifies a verified client certificate by its subject common name.
-func (a *authenticator) clientCert(ctx context.Context) (caller, bool, error) {
-	p, ok := peer.FromContext(ctx)
-	if !ok {
-		return caller{}, false, nil
+// clientCert identifies a verified client certificate chain (leaf first): the revocation
+// check, then the identity, then its access in clientAccess.
+func (a *authenticator) clientCert(chain []*x509.Certificate) (caller, error) {
+	leaf := chain[0]
+	if a.checkCert != nil {
+		if err := a.checkCert(chain); err != nil {
+			return caller{who: "cert:" + leaf.Subject.String()}, status.Errorf(codes.Unauthenticated,
+				"admin: unauthenticated: client certificate %q refused: %v", leaf.Subject.String(), err)
+		}
 	}
-	ti, ok := p.AuthInfo.(credentials.TLSInfo)
-	if !ok || len(ti.State.VerifiedChains) == 0 || len(ti.State.PeerCertificates) == 0 {
-		return caller{}, false, nil
+	id, err := a.identity(leaf)
+	if err != nil {
+		return caller{who: "cert:" + leaf.Subject.String()}, status.Errorf(codes.Unauthenticated,
+			"admin: unauthenticated: client certificate %q: %v", leaf.Subject.String(), err)
 	}
-	cn := ti.State.PeerCertificates[0].Subject.CommonName
-	c := caller{who: "cert:CN=" + cn, access: AccessAdmin}
+	c := caller{who: "cert:" + id, access: AccessAdmin}
 	if a.clientAccess == nil {
-		return c, true, nil
+		return c, nil
 	}
-	acc, ok := a.clientAccess[cn]
+	acc, ok := a.clientAccess[id]
 	if !ok {
-		return caller{who: c.who}, true, status.Errorf(codes.PermissionDenied,
-			"admin: permission denied: client certificate CN=%q has no access", cn)
+		return caller{who: c.who}, status.Errorf(codes.PermissionDenied,
+			"admin: permission denied: client certificate identity %q is not listed in the admin clients", id)
 	}
 	c.access = acc
-	return c, true, nil
+	return c, nil
 }
 
 // readMethods may be called with AccessRead.
@@ -139,17 +168,13 @@ func required(method string) Access {
 	return AccessAdmin
 }
 
-// authorize authenticates ctx's caller and checks its access to method.
-func (a *authenticator) authorize(ctx context.Context, method string) (caller, error) {
-	c, err := a.authenticate(ctx)
-	if err != nil {
-		return c, err
-	}
+// permit checks that an authenticated caller may call method.
+func permit(c caller, method string) error {
 	if required(method) == AccessAdmin && c.access != AccessAdmin {
-		return c, status.Errorf(codes.PermissionDenied,
+		return status.Errorf(codes.PermissionDenied,
 			"admin: permission denied: %s needs the %q role, %s has %q", shortMethod(method), AccessAdmin, c.who, c.access)
 	}
-	return c, nil
+	return nil
 }
 
 // shortMethod turns "/wssgate.admin.v1.AdminService/CloseSession" into "CloseSession".
@@ -159,7 +184,7 @@ func shortMethod(full string) string {
 
 type callerKey struct{}
 
-// Caller returns who makes the admin call of ctx, e.g. "token:ops", "cert:CN=ops" or
+// Caller returns who makes the admin call of ctx, e.g. "token:ops", "cert:ops-1" or
 // "local:127.0.0.1:51234", for backends that record it (a close reason, a log line).
 // It returns "" outside an admin call.
 func Caller(ctx context.Context) string {

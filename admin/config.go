@@ -2,6 +2,7 @@ package admin
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,6 +21,12 @@ const (
 	DefaultOpsAddr = "127.0.0.1:9091"
 	// AddrOff as Config.Addr disables the TCP listener (Unix socket only).
 	AddrOff = "off"
+	// DefaultMaxMessage is the largest gRPC message received or sent when
+	// Config.MaxMessage is zero (gRPC's own default).
+	DefaultMaxMessage = 4 << 20
+	// DefaultMaxConcurrentStreams bounds the concurrent calls of one client
+	// connection when Config.MaxConcurrentStreams is zero.
+	DefaultMaxConcurrentStreams = 64
 )
 
 // Access is what a caller may do: AccessRead or AccessAdmin.
@@ -43,8 +50,9 @@ type Token struct {
 // Config configures a Server. Every zero value is usable.
 type Config struct {
 	// Addr is the TCP address of the gRPC listener. "" → DefaultAddr; AddrOff → none.
-	// When its host is not loopback, New requires mTLS (TLS with RequireAndVerifyClientCert
-	// and ClientCAs) or at least one Token, and fails otherwise.
+	// When its host is not loopback, New requires TLS (ErrPlaintext otherwise) and
+	// either mTLS (ClientAuth RequireAndVerifyClientCert or VerifyClientCertIfGiven with
+	// ClientCAs) or at least one Token (ErrInsecure otherwise).
 	Addr string
 	// UnixSocket is an optional Unix socket path for a second, plaintext listener, created
 	// with UnixSocketMode. A stale socket file is replaced. "" → none.
@@ -52,17 +60,37 @@ type Config struct {
 	// UnixSocketMode is the socket file's mode. 0 → 0600.
 	UnixSocketMode fs.FileMode
 	// TLS, when set, is served on the TCP listener (never on the Unix socket). Set
-	// ClientAuth to tls.RequireAndVerifyClientCert and ClientCAs for mTLS. nil → plaintext.
+	// ClientAuth to tls.RequireAndVerifyClientCert (or tls.VerifyClientCertIfGiven when
+	// tokens are accepted too) and ClientCAs for mTLS. nil → plaintext, loopback only.
 	TLS *tls.Config
 	// Tokens are the accepted bearer tokens ("authorization: Bearer <token>" metadata).
 	// When any is configured, every call (on every listener) must carry a valid token or a
 	// verified client certificate, except the gRPC health service. nil → no tokens: callers
-	// without credentials get AccessAdmin, which New allows only on loopback and Unix sockets.
+	// without credentials get AccessAdmin, which New allows only on loopback and Unix sockets
+	// (never on a TLS connection of a listener that verifies client certificates).
 	Tokens []Token
-	// ClientAccess maps a verified client certificate's subject common name to its access.
-	// nil → every verified client certificate gets AccessAdmin; non-nil → a name not in the
-	// map is denied.
+	// ClientAccess maps a verified client certificate's identity (see ClientIdentity) to
+	// its access. nil → every verified client certificate gets AccessAdmin (for embedders
+	// whose admin CA signs admins only; wssgate itself always sets it); non-nil → an
+	// identity not in the map is refused with PERMISSION_DENIED naming it.
 	ClientAccess map[string]Access
+	// ClientIdentity names a verified client certificate (the leaf) for ClientAccess and
+	// the audit log; an error refuses the call (UNAUTHENTICATED). nil → the subject CN.
+	// wssgate passes certs.Identity with the device.identity order.
+	ClientIdentity func(leaf *x509.Certificate) (string, error)
+	// CheckClientCert, when set, is called on every call with the verified chain (leaf
+	// first) of a client certificate; an error refuses the call (UNAUTHENTICATED), e.g. a
+	// certificate revoked by a CRL loaded after the connection was made. It runs before
+	// the request is read, on gRPC's transport goroutine: it must be fast and must not
+	// block. nil → no check beyond the TLS handshake.
+	CheckClientCert func(chain []*x509.Certificate) error
+	// MaxMessage bounds every gRPC message received or sent, in bytes (grpc.MaxRecvMsgSize
+	// and grpc.MaxSendMsgSize); a larger one fails with RESOURCE_EXHAUSTED. 0 →
+	// DefaultMaxMessage.
+	MaxMessage int
+	// MaxConcurrentStreams bounds the concurrent calls (streams included) of one client
+	// connection; more wait for a free slot. 0 → DefaultMaxConcurrentStreams.
+	MaxConcurrentStreams uint32
 	// StreamBuffer is how many events or messages a stream may have waiting for a slow
 	// client before it is ended with RESOURCE_EXHAUSTED. 0 → 1024.
 	StreamBuffer int
@@ -80,6 +108,12 @@ func (c Config) withDefaults() Config {
 	if c.UnixSocketMode == 0 {
 		c.UnixSocketMode = 0o600
 	}
+	if c.MaxMessage <= 0 {
+		c.MaxMessage = DefaultMaxMessage
+	}
+	if c.MaxConcurrentStreams == 0 {
+		c.MaxConcurrentStreams = DefaultMaxConcurrentStreams
+	}
 	if c.StreamBuffer <= 0 {
 		c.StreamBuffer = 1024
 	}
@@ -93,7 +127,11 @@ func (c Config) withDefaults() Config {
 }
 
 // ErrInsecure is returned by New (wrapped) for a non-loopback address without mTLS or tokens.
-var ErrInsecure = errors.New("admin: refusing to listen off loopback without mTLS (TLS with RequireAndVerifyClientCert and ClientCAs) or a bearer token")
+var ErrInsecure = errors.New("admin: refusing to listen off loopback without mTLS (TLS with client certificates verified against ClientCAs) or a bearer token")
+
+// ErrPlaintext is returned by New (wrapped) for a non-loopback address without TLS: bearer
+// tokens and admin calls are not sent in clear text over a network.
+var ErrPlaintext = errors.New("admin: refusing plaintext gRPC off loopback: configure TLS")
 
 // validate checks c (after withDefaults).
 func (c Config) validate() error {
@@ -107,6 +145,9 @@ func (c Config) validate() error {
 		}
 		if !isLoopback(host) && !c.mutualTLS() && len(c.Tokens) == 0 {
 			return fmt.Errorf("listen on %s: %w", c.Addr, ErrInsecure)
+		}
+		if !isLoopback(host) && c.TLS == nil {
+			return fmt.Errorf("listen on %s: %w", c.Addr, ErrPlaintext)
 		}
 	}
 	for i, t := range c.Tokens {
@@ -127,7 +168,10 @@ func (c Config) validate() error {
 
 // mutualTLS reports whether the TCP listener verifies client certificates.
 func (c Config) mutualTLS() bool {
-	return c.TLS != nil && c.TLS.ClientAuth == tls.RequireAndVerifyClientCert && c.TLS.ClientCAs != nil
+	if c.TLS == nil || c.TLS.ClientCAs == nil {
+		return false
+	}
+	return c.TLS.ClientAuth == tls.RequireAndVerifyClientCert || c.TLS.ClientAuth == tls.VerifyClientCertIfGiven
 }
 
 // isLoopback reports whether host is "localhost" or a loopback IP. An empty host (all

@@ -39,7 +39,8 @@ type Server struct {
 
 // New builds a Server from cfg and the backends. It fails when cfg is invalid, in
 // particular when the TCP address is not loopback and neither mTLS nor a token is
-// configured (ErrInsecure). It does not listen yet: see Listen and Serve.
+// configured (ErrInsecure) or TLS is not (ErrPlaintext). It does not listen yet: see
+// Listen and Serve.
 func New(cfg Config, b Backends) (*Server, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -55,6 +56,10 @@ func New(cfg Config, b Backends) (*Server, error) {
 		now:      time.Now,
 	}
 	opts := []grpc.ServerOption{
+		grpc.InTapHandle(s.tap), // authentication, before any message is read
+		grpc.MaxRecvMsgSize(cfg.MaxMessage),
+		grpc.MaxSendMsgSize(cfg.MaxMessage),
+		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
 		grpc.ChainUnaryInterceptor(s.unary),
 		grpc.ChainStreamInterceptor(s.stream),
 		// Long-lived streams (watch, subscribe): let clients ping every 10 s or more, and
@@ -65,9 +70,6 @@ func New(cfg Config, b Backends) (*Server, error) {
 	if cfg.TLS != nil {
 		opts = append(opts, grpc.Creds(tcpOnlyTLS{credentials.NewTLS(cfg.TLS)}))
 	}
-	if cfg.Addr != AddrOff && !isLoopbackAddr(cfg.Addr) && cfg.TLS == nil {
-		s.log.Warn("admin: bearer tokens over plaintext TCP off loopback; configure TLS", "addr", cfg.Addr)
-	}
 	s.grpc = grpc.NewServer(opts...)
 	adminv1.RegisterAdminServiceServer(s.grpc, &service{s: s})
 	healthgrpc.RegisterHealthServer(s.grpc, s.health)
@@ -75,11 +77,6 @@ func New(cfg Config, b Backends) (*Server, error) {
 	s.health.SetServingStatus("", healthgrpc.HealthCheckResponse_SERVING)
 	s.health.SetServingStatus(adminv1.AdminService_ServiceDesc.ServiceName, healthgrpc.HealthCheckResponse_SERVING)
 	return s, nil
-}
-
-func isLoopbackAddr(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	return err == nil && isLoopback(host)
 }
 
 // Listen binds the configured listeners. Serve calls it when it was not called before;

@@ -45,7 +45,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	adm, err := newAdmin(cfg.Admin, g, log)
+	adm, err := newAdmin(cfg, g, log)
 	if err != nil {
 		return err
 	}

@@ -171,10 +171,23 @@ type Admin struct {
 	// UnixSocket, if set, also serves the API on this socket path.
 	UnixSocket string `yaml:"unix_socket"`
 	// ClientCA enables mTLS for admin clients (required off loopback,
-	// unless tokens are set). The server certificate is the shared one.
+	// unless tokens are set); needs Clients. The server certificate is the
+	// shared one unless TLS is set.
 	ClientCA string `yaml:"client_ca"`
 	// Tokens grant roles by SHA-256 (hex) of a bearer token.
 	Tokens []AdminToken `yaml:"tokens"`
+	// Clients map client certificate identities to roles; see AdminClient.
+	Clients []AdminClient `yaml:"clients"`
+	// TLS, if set, is the admin server's own certificate and key. Default:
+	// the gateway's certificate bundle. TLS is served off loopback always,
+	// on loopback when TLS or ClientCA is set.
+	TLS *CertPair `yaml:"tls"`
+	// MaxMessage bounds a gRPC message in either direction. Default: the
+	// largest listener max_message plus 64KiB, at least 4MiB.
+	MaxMessage ByteSize `yaml:"max_message"`
+	// MaxConcurrentStreams bounds the concurrent calls of one client
+	// connection. Default 64.
+	MaxConcurrentStreams uint32 `yaml:"max_concurrent_streams"`
 }
 
 // AdminToken grants Role ("read" or "admin") to a bearer token.
@@ -236,7 +249,7 @@ func (c *Config) resolvePaths(dir string) {
 	for i := range c.TLS.CRLFiles {
 		abs(&c.TLS.CRLFiles[i])
 	}
-	abs(&c.Admin.ClientCA)
+	c.Admin.resolvePaths(dir)
 	abs(&c.App.StaticDir)
 	abs(&c.StateDir)
 	c.App.Auth.resolvePaths(abs)

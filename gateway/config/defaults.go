@@ -82,7 +82,7 @@ func (c *Config) ApplyDefaults() {
 	}
 	c.Device.Limits.applyDefaults()
 	c.Device.Auth.applyDefaults()
-	setStr(&c.Admin.Address, DefaultAdminAddress)
+	c.applyAdminDefaults()
 	setStr(&c.Ops.Address, DefaultOpsAddress)
 }
 

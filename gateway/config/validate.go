@@ -95,6 +95,7 @@ func (c *Config) Validate() error {
 			bad(f+".sha256", "want 64 hex digits (sha256sum of the token)")
 		}
 	}
+	c.validateAdmin(bad)
 	for _, nl := range []struct {
 		name string
 		l    Limits
