@@ -36,17 +36,17 @@ func (r *Reassembler) Text(text []byte) (pkt Packet, atts [][]byte, done bool, e
 	if r.pending != nil {
 		return Packet{}, nil, false, ErrMissingBinary
 	}
-	pkt, err = ParsePacket(text)
+	p, err := ParsePacket(text)
 	if err != nil {
 		return Packet{}, nil, false, err
 	}
-	if pkt.Attachments == 0 {
-		return pkt, nil, true, nil
+	if p.Attachments == 0 {
+		return p, nil, true, nil
 	}
-	if pkt.Attachments > r.MaxAttachments {
-		return Packet{}, nil, false, fmt.Errorf("%w: %d declared, at most %d", ErrTooManyAttachments, pkt.Attachments, r.MaxAttachments)
+	if p.Attachments > r.MaxAttachments {
+		return Packet{}, nil, false, fmt.Errorf("%w: %d declared, at most %d", ErrTooManyAttachments, p.Attachments, r.MaxAttachments)
 	}
-	r.pending, r.atts, r.size = &pkt, make([][]byte, 0, pkt.Attachments), 0
+	r.pending, r.atts, r.size = &p, make([][]byte, 0, p.Attachments), 0
 	return Packet{}, nil, false, nil
 }
 
