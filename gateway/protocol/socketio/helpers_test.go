@@ -54,6 +54,9 @@ func (h *echoHandler) OnEvent(s *Socket, name string, args []json.RawMessage, at
 		if ack != nil {
 			ack(out...)
 		}
+	case "deliver":
+		s.SendPrepared(Prepare(EncodeMessageEvent("devices/1/up", []byte(`{"t":21.5}`), false)))
+		s.SendPrepared(Prepare(EncodeMessageEvent("devices/1/up", []byte{0, 1, 255}, true)))
 	case "emit":
 		s.Emit("message", out...)
 		if ack != nil {
