@@ -208,6 +208,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 // newSession registers a new session; nil after Shutdown.
 func (s *Server) newSession(r *http.Request, websocketOnly bool) *session {
 	ss := newSession(s, newID(), r)
+	ss.websocketOnly = websocketOnly
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -216,7 +217,6 @@ func (s *Server) newSession(r *http.Request, websocketOnly bool) *session {
 	s.sessions[ss.id] = ss
 	s.mu.Unlock()
 	s.stats.handshakes.Add(1)
-	ss.websocketOnly = websocketOnly
 	ss.schedulePing()
 	return ss
 }
