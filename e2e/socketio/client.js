@@ -1,13 +1,15 @@
 // client.js: one run of the real socket.io-client against a wssgate
 // Socket.IO endpoint, for gateway/protocol/socketio's tests.
 //
-//   node client.js --url https://127.0.0.1:P --ca ca.pem [--transports polling|websocket|default]
+//   node client.js --url https://127.0.0.1:P --ca ca.pem [--transports polling|websocket|default] [--wait-close]
 //
 // It connects with auth {token}, emits "echo" with text and binary arguments
 // and checks the acks, asks for deliveries ("deliver") and checks the text
 // and binary "message" events, waits for the upgrade when it starts on
 // polling with upgrades on, then disconnects. It prints one JSON line with
-// the results and exits 0 on success, 1 on any failure.
+// the results and exits 0 on success, 1 on any failure. With --wait-close
+// it prints "connected" and then the reason of the disconnect the server
+// causes.
 'use strict';
 const fs = require('fs');
 const { io } = require('socket.io-client');
@@ -54,6 +56,15 @@ async function run() {
     socket.once('connect_error', (e) => reject(new Error('connect_error: ' + e.message)));
   });
   const upgraded = waitUpgrade(socket);
+  if (process.argv.includes('--wait-close')) {
+    // Print "connected", then report the reason the server's close gives.
+    socket.on('disconnect', (reason) => {
+      console.log(JSON.stringify({ ok: true, reason }));
+      process.exit(0);
+    });
+    console.log('connected');
+    return;
+  }
 
   const ack = await new Promise((resolve) => socket.emit('echo', 'hi', { a: 1 }, (...args) => resolve(args)));
   assertEqual(ack, ['hi', { a: 1 }], 'echo ack');

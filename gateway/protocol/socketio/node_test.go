@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"os"
@@ -67,6 +68,56 @@ func TestNodeSocketIOClient(t *testing.T) {
 			}
 			if id := ts.h.socket(t, 0).Identity(); id != "alice" {
 				t.Fatalf("got identity %q, want alice", id)
+			}
+		})
+	}
+}
+
+// TestNodeShutdownIsTransportClose checks that Shutdown closes the
+// transport without a Socket.IO DISCONNECT: the real client reports
+// "transport close" (and would reconnect), not "io server disconnect".
+func TestNodeShutdownIsTransportClose(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not found: install Node.js 18+ to run the socket.io-client test")
+	}
+	if _, err := os.Stat(filepath.Join(e2eDir, "node_modules", "socket.io-client", "package.json")); err != nil {
+		t.Skipf("socket.io-client not installed: run \"npm ci\" in e2e/socketio (%v)", err)
+	}
+	for _, transports := range []string{"websocket", "polling"} {
+		t.Run(transports, func(t *testing.T) {
+			ts := startServer(t, Config{})
+			caFile := filepath.Join(t.TempDir(), "ca.pem")
+			if err := os.WriteFile(caFile, ts.pem, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, node, filepath.Join(e2eDir, "client.js"),
+				"--url", ts.hs.URL, "--ca", caFile, "--transports", transports, "--wait-close")
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			rd := bufio.NewReader(stdout)
+			if line, err := rd.ReadString('\n'); err != nil || line != "connected\n" {
+				_ = cmd.Wait()
+				t.Fatalf("got %q %v, want connected", line, err)
+			}
+			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer scancel()
+			if err := ts.srv.Shutdown(sctx); err != nil {
+				t.Fatalf("Shutdown: %v", err)
+			}
+			line, _ := rd.ReadString('\n')
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("node: %v, output %q", err, line)
+			}
+			if !strings.Contains(line, `"reason":"transport close"`) {
+				t.Fatalf("got %q, want reason transport close", line)
 			}
 		})
 	}

@@ -56,6 +56,9 @@ func (ss *session) longPoll(w http.ResponseWriter, r *http.Request) {
 		body, ok := ss.takePoll()
 		if ok {
 			writePolling(w, body)
+			if body[0] == byte(EIOClose) {
+				ss.srv.remove(ss)
+			}
 			return
 		}
 		select {

@@ -203,10 +203,18 @@ func (ss *session) close(reason string) {
 	}
 	ws, probe := ss.ws, ss.probe
 	ss.poll, ss.pollBytes = nil, 0
+	// A polling client between two polls learns of a server-side close
+	// from its next GET, answered with a close packet ("transport close"),
+	// as the reference server does; a 400 would read as a transport error.
+	linger := ws == nil && !ss.getting && !clientGone(reason)
 	close(ss.done)
 	ss.mu.Unlock()
 
-	ss.srv.remove(ss)
+	if linger {
+		time.AfterFunc(closeLinger, func() { ss.srv.remove(ss) })
+	} else {
+		ss.srv.remove(ss)
+	}
 	code, why := closeCode(reason)
 	for _, w := range []*WebSocket{ws, probe} {
 		if w != nil {
@@ -215,6 +223,19 @@ func (ss *session) close(reason string) {
 	}
 	ss.srv.log.Debug("socket.io session closed", "sid", ss.id, "reason", reason)
 	ss.sock.closed(reason)
+}
+
+// closeLinger bounds how long a closed polling session waits for the GET
+// that tells the client.
+const closeLinger = 5 * time.Second
+
+// clientGone reports close reasons after which no client poll will come.
+func clientGone(reason string) bool {
+	switch reason {
+	case "ping timeout", "transport close", "transport error", "client namespace disconnect", "parse error":
+		return true
+	}
+	return false
 }
 
 // closeCode is the WebSocket close a session's end is told with.
