@@ -51,7 +51,7 @@ func DefaultAdminMaxMessage(c *Config) ByteSize {
 }
 
 // validateAdmin checks the admin section; bad records one problem.
-func (c *Config) validateAdmin(bad func(field, format string, args ...any)) {
+func (c *Config) validateAdmin(bad badFunc) {
 	a := &c.Admin
 	if a.MaxMessage < 64<<10 || a.MaxMessage > maxAdminMaxMessage {
 		bad("admin.max_message", "want 64KiB to 1GiB, got %s", a.MaxMessage)

@@ -124,7 +124,7 @@ func (j *JWT) applyDefaults() {
 
 // validate reports every problem of a through bad, naming keys under field
 // (e.g. "app.auth").
-func (a *AppAuth) validate(field string, bad func(field, format string, args ...any)) {
+func (a *AppAuth) validate(field string, bad badFunc) {
 	switch a.Mode {
 	case "", "none", "check":
 	case "jwt":
@@ -145,7 +145,7 @@ func (a *AppAuth) validate(field string, bad func(field, format string, args ...
 	}
 }
 
-func (d *DeviceAuth) validate(field string, bad func(field, format string, args ...any)) {
+func (d *DeviceAuth) validate(field string, bad badFunc) {
 	if d.JWT == nil {
 		return
 	}
@@ -155,7 +155,7 @@ func (d *DeviceAuth) validate(field string, bad func(field, format string, args 
 	d.JWT.validate(field+".jwt", bad)
 }
 
-func (j *JWT) validate(field string, bad func(field, format string, args ...any)) {
+func (j *JWT) validate(field string, bad badFunc) {
 	for i, k := range j.Keys {
 		if k == "" {
 			bad(field+".keys", "entry %d is empty", i)
@@ -189,7 +189,7 @@ func (j *JWT) validate(field string, bad func(field, format string, args ...any)
 	}
 }
 
-func (c *Check) validate(field string, bad func(field, format string, args ...any)) {
+func (c *Check) validate(field string, bad badFunc) {
 	u, err := url.Parse(c.URL)
 	if c.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad(field+".url", "mode check needs an http:// or https:// URL, got %q", c.URL)

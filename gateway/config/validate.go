@@ -10,6 +10,9 @@ import (
 	"strings"
 )
 
+// badFunc records one problem with a field.
+type badFunc func(field, format string, args ...any)
+
 // Validate checks every field and returns all problems, each naming its
 // field (e.g. "device.client_auth: want none, optional or require, got
 // \"maybe\"").
@@ -18,6 +21,23 @@ func (c *Config) Validate() error {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
 	}
+	c.validateTLS(bad)
+	c.validateAddresses(bad)
+	c.validateApp(bad)
+	c.validateDevice(bad)
+	c.validateAdminTokens(bad)
+	c.validateAdmin(bad)
+	c.App.Limits.validate("app.limits", bad)
+	c.Device.Limits.validate("device.limits", bad)
+	c.App.Auth.validate("app.auth", bad)
+	c.Device.Auth.validate("device.auth", bad)
+	if c.ShutdownGrace < 0 {
+		bad("shutdown_grace", "must not be negative")
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateTLS(bad badFunc) {
 	if len(c.TLS.Certificates) == 0 && !c.Dev {
 		bad("tls.certificates", "at least one {cert, key} pair is required (or set dev: true for a generated development certificate)")
 	}
@@ -26,6 +46,12 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("tls.certificates[%d]", i), "both cert and key are required")
 		}
 	}
+	if len(c.TLS.CRLFiles) > 0 && c.TLS.ClientCA == "" {
+		bad("tls.crl_files", "need tls.client_ca: a CRL is checked against the client CAs")
+	}
+}
+
+func (c *Config) validateAddresses(bad badFunc) {
 	checkAddr := func(field, addr string, allowOff bool) {
 		if allowOff && addr == "off" {
 			return
@@ -45,6 +71,9 @@ func (c *Config) Validate() error {
 	}
 	checkPath("app.ws_path", c.App.WSPath)
 	checkPath("device.path", c.Device.Path)
+}
+
+func (c *Config) validateApp(bad badFunc) {
 	if c.App.StaticDir != "" && c.App.Upstream != "" {
 		bad("app", "static_dir and upstream are exclusive: set one")
 	}
@@ -63,11 +92,11 @@ func (c *Config) Validate() error {
 			bad("app.allowed_origins", "want an origin like https://app.example.com or \"*\", got %q", o)
 		}
 	}
+}
+
+func (c *Config) validateDevice(bad badFunc) {
 	if !slices.Contains([]string{"none", "optional", "require"}, c.Device.ClientAuth) {
 		bad("device.client_auth", "want none, optional or require, got %q", c.Device.ClientAuth)
-	}
-	if len(c.TLS.CRLFiles) > 0 && c.TLS.ClientCA == "" {
-		bad("tls.crl_files", "need tls.client_ca: a CRL is checked against the client CAs")
 	}
 	if c.Device.ClientAuth != "none" && c.TLS.ClientCA == "" {
 		bad("tls.client_ca", "required when device.client_auth is %q", c.Device.ClientAuth)
@@ -86,6 +115,9 @@ func (c *Config) Validate() error {
 			bad(f+".sha256", "want 64 hex digits (sha256sum of the token)")
 		}
 	}
+}
+
+func (c *Config) validateAdminTokens(bad badFunc) {
 	for i, t := range c.Admin.Tokens {
 		f := fmt.Sprintf("admin.tokens[%d]", i)
 		if t.Role != "read" && t.Role != "admin" {
@@ -95,31 +127,21 @@ func (c *Config) Validate() error {
 			bad(f+".sha256", "want 64 hex digits (sha256sum of the token)")
 		}
 	}
-	c.validateAdmin(bad)
-	for _, nl := range []struct {
-		name string
-		l    Limits
-	}{{"app.limits", c.App.Limits}, {"device.limits", c.Device.Limits}} {
-		name, l := nl.name, nl.l
-		if l.MaxMessage < 125 {
-			bad(name+".max_message", "must be at least 125 bytes, got %d", l.MaxMessage)
-		}
-		if l.QueueBytes < l.MaxMessage {
-			bad(name+".queue_bytes", "must be at least max_message (%s), got %s", l.MaxMessage, l.QueueBytes)
-		}
-		if l.IdleTimeout <= l.PingInterval {
-			bad(name+".idle_timeout", "must exceed ping_interval (%s), got %s", l.PingInterval, l.IdleTimeout)
-		}
-		if l.MaxConnections < 0 {
-			bad(name+".max_connections", "must not be negative")
-		}
+}
+
+func (l Limits) validate(name string, bad badFunc) {
+	if l.MaxMessage < 125 {
+		bad(name+".max_message", "must be at least 125 bytes, got %d", l.MaxMessage)
 	}
-	c.App.Auth.validate("app.auth", bad)
-	c.Device.Auth.validate("device.auth", bad)
-	if c.ShutdownGrace < 0 {
-		bad("shutdown_grace", "must not be negative")
+	if l.QueueBytes < l.MaxMessage {
+		bad(name+".queue_bytes", "must be at least max_message (%s), got %s", l.MaxMessage, l.QueueBytes)
 	}
-	return errors.Join(errs...)
+	if l.IdleTimeout <= l.PingInterval {
+		bad(name+".idle_timeout", "must exceed ping_interval (%s), got %s", l.PingInterval, l.IdleTimeout)
+	}
+	if l.MaxConnections < 0 {
+		bad(name+".max_connections", "must not be negative")
+	}
 }
 
 func isSHA256Hex(s string) bool {
