@@ -82,6 +82,7 @@ func (c *Config) ApplyDefaults() {
 	c.Device.Limits.applyDefaults()
 	setStr(&c.Admin.Address, DefaultAdminAddress)
 	setStr(&c.Ops.Address, DefaultOpsAddress)
+	c.Cluster.applyDefaults()
 }
 
 func (l *Limits) applyDefaults() {

@@ -113,6 +113,7 @@ func (c *Config) Validate() error {
 			bad(name+".max_connections", "must not be negative")
 		}
 	}
+	c.Cluster.validate(c.Node, bad)
 	if c.ShutdownGrace < 0 {
 		bad("shutdown_grace", "must not be negative")
 	}
