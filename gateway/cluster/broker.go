@@ -200,7 +200,55 @@ func (b *Broker) header(m hub.Message) nats.Header {
 type subscription struct {
 	b    *Broker
 	subs []*nats.Subscription
+	done chan struct{} // closed by Unsubscribe: stops the drain goroutine of two subjects
 	once sync.Once
+}
+
+// chanCap bounds the messages queued for a two-subject subscription; past it nats.go drops
+// (counted in Stats.SlowDropped).
+const chanCap = 8192
+
+// subscribe makes the NATS subscriptions. One subject: nats.go's own goroutine calls cb in
+// order. Two subjects ("a" and "a.>"): both feed one channel, in the order the connection
+// received them, drained by one goroutine owned by the Broker, so that a/# sees one publisher's
+// messages in order.
+func (s *subscription) subscribe(subjects []string, cb nats.MsgHandler) error {
+	nc := s.b.nc
+	if len(subjects) == 1 {
+		ns, err := nc.Subscribe(subjects[0], cb)
+		if err != nil {
+			return err
+		}
+		_ = ns.SetPendingLimits(pendingMsgs, pendingBytes)
+		s.subs = append(s.subs, ns)
+		return nil
+	}
+	mch := make(chan *nats.Msg, chanCap)
+	for _, subj := range subjects {
+		ns, err := nc.ChanSubscribe(subj, mch)
+		if err != nil {
+			return err
+		}
+		s.subs = append(s.subs, ns)
+	}
+	if !s.b.goAsync(func() { s.drain(mch, cb) }) {
+		return hub.ErrClosed
+	}
+	return nil
+}
+
+// drain calls cb for each message of mch until Unsubscribe or Close.
+func (s *subscription) drain(mch <-chan *nats.Msg, cb nats.MsgHandler) {
+	for {
+		select {
+		case m := <-mch:
+			cb(m)
+		case <-s.done:
+			return
+		case <-s.b.ctx.Done():
+			return
+		}
+	}
 }
 
 // Subscribe calls h for each message on a channel matching pattern, from any node (this one
@@ -220,16 +268,10 @@ func (b *Broker) Subscribe(ctx context.Context, pattern string, h func(hub.Messa
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("subscribe to %s: %w", pattern, err)
 	}
-	s := &subscription{b: b}
-	cb := b.onMessage(h)
-	for _, subj := range subjects {
-		ns, err := b.nc.Subscribe(subj, cb)
-		if err != nil {
-			_ = s.Unsubscribe()
-			return nil, fmt.Errorf("subscribe to %s: %w", pattern, err)
-		}
-		_ = ns.SetPendingLimits(pendingMsgs, pendingBytes)
-		s.subs = append(s.subs, ns)
+	s := &subscription{b: b, done: make(chan struct{})}
+	if err := s.subscribe(subjects, b.onMessage(h)); err != nil {
+		_ = s.Unsubscribe()
+		return nil, fmt.Errorf("subscribe to %s: %w", pattern, err)
 	}
 	b.subsMu.Lock()
 	for _, ns := range s.subs {
@@ -291,6 +333,7 @@ func (b *Broker) reserved(subject string) bool {
 func (s *subscription) Unsubscribe() error {
 	var errs []error
 	s.once.Do(func() {
+		close(s.done)
 		s.b.subsMu.Lock()
 		for _, ns := range s.subs {
 			delete(s.b.subs, ns)

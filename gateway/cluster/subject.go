@@ -67,6 +67,9 @@ func unescapeLevel(dst []byte, tok string, first bool) ([]byte, error) {
 			return nil, fmt.Errorf("bad escape %q", tok[i:i+3])
 		}
 		v := byte(hi<<4 | lo)
+		if v == '/' {
+			return nil, errors.New("escaped '/' inside a level")
+		}
 		if plain(v) && !(first && i == 0 && v == '_') {
 			return nil, fmt.Errorf("byte %q must not be escaped", v)
 		}
