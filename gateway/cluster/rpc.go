@@ -223,13 +223,11 @@ func (b *Broker) CallAll(ctx context.Context, method string, req []byte) (replie
 	known, pending := b.expected()
 	b.gather(ctx, method, req, pending, replies, errs)
 
-	select {
-	case r := <-local:
+	if r, ok := waitLocal(ctx, local); ok {
 		if r.err != nil {
 			r.err = remoteError(b.opts.Node, method, r.err, true)
 		}
 		record(b.opts.Node, r, replies, errs)
-	case <-ctx.Done():
 	}
 	for _, n := range known {
 		_, r := replies[n]
@@ -239,6 +237,22 @@ func (b *Broker) CallAll(ctx context.Context, method string, req []byte) (replie
 		}
 	}
 	return replies, errs, missing
+}
+
+// waitLocal returns the local result, waiting for it until ctx ends; a result already there
+// wins over an ended ctx.
+func waitLocal(ctx context.Context, local <-chan result) (result, bool) {
+	select {
+	case r := <-local:
+		return r, true
+	default:
+	}
+	select {
+	case r := <-local:
+		return r, true
+	case <-ctx.Done():
+		return result{}, false
+	}
 }
 
 // expected returns every known node (this one included) and the set of other nodes that are up.

@@ -53,10 +53,12 @@ func Start(t testing.TB, n int) *Cluster {
 			Routes:     routes,
 		}
 		s := c.run(o)
-		o.Port = s.Addr().(*net.TCPAddr).Port
-		o.Cluster.Port = s.ClusterAddr().Port
+		// The server keeps o: restarts use a copy with the ports it got.
+		saved := o.Clone()
+		saved.Port = s.Addr().(*net.TCPAddr).Port
+		saved.Cluster.Port = s.ClusterAddr().Port
 		routes = append(routes, &url.URL{Scheme: "nats-route", Host: s.ClusterAddr().String()})
-		c.opts[i], c.servers[i] = o, s
+		c.opts[i], c.servers[i] = saved, s
 	}
 	for i, o := range c.opts {
 		// For restarts: every server knows every other one, whatever order they come back in.
