@@ -19,7 +19,7 @@
 //
 // Patterns map '+' to '*' and a final '#' to '>'; "a/#" subscribes to both "<name>.a" and
 // "<name>.a.>", which are disjoint, so a message reaches one subscription once
-// (PatternSubjects). A "#" subscription (the Hub's) also receives the '_' subjects at the NATS
+// (PatternSubjects); both feed one queue read by one goroutine, so the order holds across them. A "#" subscription (the Hub's) also receives the '_' subjects at the NATS
 // level and skips them, at the cost of decoding one heartbeat per node and interval.
 //
 // A message is sent as one NATS message: the data as payload, the origin node and the binary
@@ -49,6 +49,8 @@
 // RPCConcurrency), owned by the Broker. Close cancels and waits for the Broker's goroutines,
 // then closes the connection, which stops nats.go's. Subscription handlers and the OnIdentity
 // callback run on nats.go goroutines and must not block; a handler that falls behind by more
-// than 65,536 messages or 64 MiB loses the excess (Stats.SlowDropped). CallAll runs the local
-// handler on a goroutine bounded by its ctx.
+// than 65,536 messages or 64 MiB (8,192 messages for a two-subject "x/#" pattern, whose queue is
+// drained by a goroutine owned by the Broker and stopped by Unsubscribe or Close) loses the
+// excess, counted in Stats.SlowDropped. CallAll runs the local handler on a goroutine bounded by
+// its ctx.
 package cluster
