@@ -38,6 +38,8 @@ type Config struct {
 	Admin  Admin  `yaml:"admin"`
 	Ops    Ops    `yaml:"ops"`
 
+	Cluster Cluster `yaml:"cluster"` // NATS cluster; see cluster.go
+
 	// ShutdownGrace bounds how long a shutdown waits for sessions to close
 	// after Going Away was sent. Default 10s.
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
@@ -254,4 +256,5 @@ func (c *Config) resolvePaths(dir string) {
 	abs(&c.StateDir)
 	c.App.Auth.resolvePaths(abs)
 	c.Device.Auth.resolvePaths(abs)
+	c.Cluster.resolvePaths(abs)
 }

@@ -84,6 +84,7 @@ func (c *Config) ApplyDefaults() {
 	c.Device.Auth.applyDefaults()
 	c.applyAdminDefaults()
 	setStr(&c.Ops.Address, DefaultOpsAddress)
+	c.Cluster.applyDefaults()
 }
 
 func (l *Limits) applyDefaults() {

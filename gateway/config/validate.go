@@ -31,6 +31,7 @@ func (c *Config) Validate() error {
 	c.Device.Limits.validate("device.limits", bad)
 	c.App.Auth.validate("app.auth", bad)
 	c.Device.Auth.validate("device.auth", bad)
+	c.Cluster.validate(c.Node, bad)
 	if c.ShutdownGrace < 0 {
 		bad("shutdown_grace", "must not be negative")
 	}
