@@ -7,12 +7,13 @@ import (
 	"crypto/x509"
 	"strings"
 
-	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+
+	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 )
 
 // caller is an authenticated identity and what it may do.

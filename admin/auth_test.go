@@ -11,11 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 	"google.golang.org/grpc/codes"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/wssgate/wssgate/admin"
+	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 )
 
 func hashOf(token string) string {

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -21,6 +20,7 @@ import (
 	"github.com/wssgate/wssgate/admin"
 	"github.com/wssgate/wssgate/admin/admintest"
 	"github.com/wssgate/wssgate/gateway/certs/certstest"
+	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 )
 
 // testCA issues the tests' certificates (gateway/certs/certstest, as the

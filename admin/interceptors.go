@@ -5,9 +5,10 @@ import (
 	"log/slog"
 	"time"
 
-	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
+
+	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 )
 
 // unary authorizes every unary call of the caller the tap authenticated, and writes one

@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/wssgate/wssgate/admin"
+	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 )
 
 func publishBinary(ctx context.Context, c adminv1.AdminServiceClient, n int) error {

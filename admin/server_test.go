@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -20,6 +19,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/wssgate/wssgate/admin"
+	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 )
 
 func TestHealthDrain(t *testing.T) {

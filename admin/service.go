@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/gobwas/ws"
+
 	"github.com/wssgate/wssgate/gateway/wire"
 	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 )

@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
-	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/wssgate/wssgate/admin"
+	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 )
 
 func session(id, listener string, role admin.Role, identity string, gen uint64) admin.SessionInfo {

@@ -4,10 +4,11 @@ import (
 	"context"
 	"sync"
 
-	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 )
 
 // buffer is the bounded FIFO between a backend callback (one producer) and one gRPC stream

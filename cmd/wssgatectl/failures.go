@@ -4,8 +4,9 @@ import (
 	"context"
 	"time"
 
-	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 )
 
 // runFailures lists recent failed handshakes, newest first.

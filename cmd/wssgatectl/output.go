@@ -11,10 +11,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 )
 
 // jsonOpts is the --json encoding: proto field names, unset fields left out.

@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 	"google.golang.org/grpc"
+
+	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 )
 
 // runSubscribe prints the messages published on channels matching a pattern, one line per

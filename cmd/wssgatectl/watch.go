@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 	"google.golang.org/grpc"
+
+	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 )
 
 // runWatch prints session connect and disconnect events, one line per event, until

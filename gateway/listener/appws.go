@@ -1,0 +1,118 @@
+package listener
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wssgate/wssgate/gateway/session"
+)
+
+// serveWS upgrades a browser (or other app client) to the JSON protocol.
+func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
+	f := Failure{Remote: r.RemoteAddr, Stage: "upgrade"}
+	if r.TLS != nil {
+		f.ServerName = r.TLS.ServerName
+	}
+	if !a.admit(w, r, &f) {
+		return
+	}
+	started := false // from here on this request holds one Open slot
+	defer func() {
+		if !started {
+			a.Counters.Open.Add(-1)
+		}
+	}()
+	conn, rw, _, err := ws.UpgradeHTTP(r, w)
+	if err != nil {
+		f.Reason, f.Message = NotWebSocket, err.Error()
+		a.Counters.fail(a.Log, f)
+		return
+	}
+	// Frames a client sent without waiting for the 101 are in net/http's
+	// buffer: the session reads them first.
+	var early []byte
+	if n := rw.Reader.Buffered(); n > 0 {
+		early, _ = rw.Reader.Peek(n)
+		early = bytes.Clone(early)
+	}
+	info := a.sessionInfo(r, conn)
+	_ = conn.SetDeadline(time.Time{})
+	a.Counters.HandshakesOK.Add(1)
+	started = true
+	// The session gets a goroutine of its own: net/http's connection state
+	// (request, buffers, this goroutine's stack) is freed while it lives.
+	a.Upgraded(withEarlyData(conn, early), &info, func() { a.Counters.Open.Add(-1) })
+}
+
+// admit checks what may refuse an upgrade before it happens (protocol,
+// origin, connection cap) and answers the refusal; when it admits, the
+// request holds one Open slot.
+func (a *App) admit(w http.ResponseWriter, r *http.Request, f *Failure) bool {
+	if r.ProtoMajor != 1 {
+		f.Reason, f.Message = NotWebSocket, "WebSocket over HTTP/2 is not supported"
+		a.Counters.fail(a.Log, *f)
+		http.Error(w, "WebSocket needs HTTP/1.1", http.StatusHTTPVersionNotSupported)
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	if !a.originAllowed(origin, r.Host) {
+		f.Reason, f.Message = BadOrigin, fmt.Sprintf("origin %q not allowed for host %q", origin, r.Host)
+		a.Counters.fail(a.Log, *f)
+		http.Error(w, fmt.Sprintf("origin %s is not allowed to open %s", origin, a.WSPath), http.StatusForbidden)
+		return false
+	}
+	if n := a.Counters.Open.Add(1); a.MaxConnections > 0 && n > int64(a.MaxConnections) {
+		a.Counters.Open.Add(-1)
+		f.Reason, f.Message = TooManyConnections, fmt.Sprintf("listener at max_connections (%d)", a.MaxConnections)
+		a.Counters.fail(a.Log, *f)
+		http.Error(w, "listener at max_connections", http.StatusServiceUnavailable)
+		return false
+	}
+	return true
+}
+
+// sessionInfo describes the session of an upgraded request.
+func (a *App) sessionInfo(r *http.Request, conn net.Conn) session.Info {
+	info := session.Info{
+		Listener:    a.Name,
+		Role:        session.RoleApp,
+		RemoteAddr:  r.RemoteAddr,
+		LocalAddr:   conn.LocalAddr().String(),
+		ConnectedAt: time.Now(),
+		Origin:      r.Header.Get("Origin"),
+		UserAgent:   r.UserAgent(),
+	}
+	if r.TLS != nil {
+		fillTLS(&info, *r.TLS)
+	}
+	if a.CertGeneration != nil {
+		info.CertGeneration = a.CertGeneration()
+	}
+	return info
+}
+
+// originAllowed: no Origin (non-browser) passes; otherwise the list, or by
+// default the request's own host.
+func (a *App) originAllowed(origin, host string) bool {
+	if origin == "" {
+		return true
+	}
+	if len(a.AllowedOrigins) == 0 {
+		u, err := url.Parse(origin)
+		return err == nil && u.Scheme == "https" && strings.EqualFold(u.Host, host)
+	}
+	if slices.Contains(a.AllowedOrigins, "*") {
+		return true
+	}
+	return slices.ContainsFunc(a.AllowedOrigins, func(o string) bool {
+		return strings.EqualFold(strings.TrimSuffix(o, "/"), origin)
+	})
+}
