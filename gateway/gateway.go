@@ -76,7 +76,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	if g.devAuth, err = auth.NewDevice(cfg, log); err != nil {
 		return nil, err
 	}
-	if g.certs, err = newStore(cfg); err != nil {
+	if g.certs, err = NewCertStore(cfg); err != nil {
 		return nil, err
 	}
 	for _, w := range g.certs.Current().Warnings {
@@ -93,8 +93,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	return g, nil
 }
 
-// newStore loads the certificate bundle every listener shares.
-func newStore(cfg *config.Config) (*certs.Store, error) {
+// NewCertStore loads and validates the certificate bundle of cfg, as
+// every listener shares it (and `wssgate check` checks it).
+func NewCertStore(cfg *config.Config) (*certs.Store, error) {
 	pairs := make([]certs.Pair, 0, len(cfg.TLS.Certificates))
 	for _, p := range cfg.TLS.Certificates {
 		pairs = append(pairs, certs.Pair{CertFile: p.Cert, KeyFile: p.Key})
@@ -104,7 +105,7 @@ func newStore(cfg *config.Config) (*certs.Store, error) {
 		ClientCAFile: cfg.TLS.ClientCA,
 		RootCAFile:   cfg.TLS.RootCA,
 		CRLFiles:     cfg.TLS.CRLFiles,
-		Hostnames:    hostnames(cfg),
+		Hostnames:    Hostnames(cfg),
 		MinRemaining: cfg.TLS.MinRemaining,
 
 		MinRemainingIsError: cfg.TLS.MinRemainingError,
@@ -150,9 +151,9 @@ func (g *Gateway) newListeners() error {
 	return nil
 }
 
-// hostnames are the configured public names every certificate check
-// must find in the SANs.
-func hostnames(cfg *config.Config) []string {
+// Hostnames are the configured public names every certificate check must
+// find in the SANs: tls.hostnames, else the listeners' public_host.
+func Hostnames(cfg *config.Config) []string {
 	if len(cfg.TLS.Hostnames) > 0 {
 		return cfg.TLS.Hostnames
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wssgate/wssgate/gateway"
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/config"
 )
@@ -33,21 +34,39 @@ func runCheck(args []string, stdout io.Writer) error {
 		return errUsage
 	}
 	c := &checker{w: stdout}
-	cfg := config.Dev()
-	if *cfgPath != "" {
-		var err error
-		if cfg, err = config.Load(*cfgPath); err != nil {
-			c.say("ERROR", "config %s: %v", *cfgPath, oneLine(err))
-			return errCheckFailed
-		}
-		c.say("OK", "config %s is valid", *cfgPath)
+	cfg, roots, ok := c.config(*cfgPath)
+	if !ok {
+		return errCheckFailed
 	}
-	var roots *x509.CertPool
+	hosts := gateway.Hostnames(cfg)
+	b, ok := c.bundle(cfg, hosts)
+	if !ok {
+		return errCheckFailed
+	}
+	c.listeners(cfg, hosts, roots, b, *timeout)
+	if c.errors > 0 {
+		return errCheckFailed
+	}
+	return nil
+}
+
+// config loads the configuration to check (the development one without a
+// file) and the roots a client would trust.
+func (c *checker) config(path string) (cfg *config.Config, roots *x509.CertPool, ok bool) {
+	cfg = config.Dev()
+	if path != "" {
+		var err error
+		if cfg, err = config.Load(path); err != nil {
+			c.say("ERROR", "config %s: %v", path, oneLine(err))
+			return nil, nil, false
+		}
+		c.say("OK", "config %s is valid", path)
+	}
 	if len(cfg.TLS.Certificates) == 0 { // development certificate
 		dev := certs.DevFiles{CAFile: cfg.StateDir + "/dev-ca.pem", CertFile: cfg.StateDir + "/dev-cert.pem", KeyFile: cfg.StateDir + "/dev-key.pem"}
 		if _, err := os.Stat(dev.CertFile); err != nil {
 			c.say("ERROR", "no certificate configured and no development certificate in %s: run `wssgate serve` or `wssgate devcert` once", cfg.StateDir)
-			return errCheckFailed
+			return nil, nil, false
 		}
 		cfg.TLS.Certificates = []config.CertPair{{Cert: dev.CertFile, Key: dev.KeyFile}}
 		if cfg.TLS.Hostnames == nil {
@@ -59,24 +78,15 @@ func runCheck(args []string, stdout io.Writer) error {
 	if cfg.TLS.RootCA != "" {
 		roots, _, _ = certs.LoadCAPool(cfg.TLS.RootCA)
 	}
-	hosts := cfg.TLS.Hostnames
-	for _, h := range []string{cfg.App.PublicHost, cfg.Device.PublicHost} {
-		if h != "" && len(cfg.TLS.Hostnames) == 0 {
-			hosts = append(hosts, h)
-		}
-	}
-	var pairs []certs.Pair
-	for _, p := range cfg.TLS.Certificates {
-		pairs = append(pairs, certs.Pair{CertFile: p.Cert, KeyFile: p.Key})
-	}
-	store, err := certs.NewStore(certs.Options{
-		Pairs: pairs, ClientCAFile: cfg.TLS.ClientCA, RootCAFile: cfg.TLS.RootCA,
-		CRLFiles: cfg.TLS.CRLFiles, Hostnames: hosts, MinRemaining: cfg.TLS.MinRemaining,
-		MinRemainingIsError: cfg.TLS.MinRemainingError, AllowSelfSignedCA: cfg.Dev,
-	})
+	return cfg, roots, true
+}
+
+// bundle loads and validates the certificates as the gateway would.
+func (c *checker) bundle(cfg *config.Config, hosts []string) (*certs.Bundle, bool) {
+	store, err := gateway.NewCertStore(cfg)
 	if err != nil {
 		c.say("ERROR", "%s", oneLine(err))
-		return errCheckFailed
+		return nil, false
 	}
 	b := store.Current()
 	for _, crt := range b.Certs {
@@ -96,8 +106,11 @@ func runCheck(args []string, stdout io.Writer) error {
 	if len(b.ClientCASubjects) > 0 {
 		c.say("OK", "client CAs: %s", strings.Join(b.ClientCASubjects, "; "))
 	}
+	return b, true
+}
 
-	// Live: what a client sees on each listener that is up.
+// listeners says what a client sees on each listener that is up.
+func (c *checker) listeners(cfg *config.Config, hosts []string, roots *x509.CertPool, b *certs.Bundle, timeout time.Duration) {
 	name := "localhost"
 	if len(hosts) > 0 {
 		name = strings.Trim(hosts[0], "[]")
@@ -105,15 +118,11 @@ func runCheck(args []string, stdout io.Writer) error {
 	for _, l := range []struct{ role, addr, path string }{
 		{"app", cfg.App.Address, cfg.App.WSPath}, {"device", cfg.Device.Address, cfg.Device.Path},
 	} {
-		c.live(l.role, dialAddr(l.addr), name, roots, b.Certs[0].Fingerprint, *timeout)
+		c.live(l.role, dialAddr(l.addr), name, roots, b.Certs[0].Fingerprint, timeout)
 	}
 	app, dev := port(cfg.App.Address, cfg.App.PublicPort), port(cfg.Device.Address, cfg.Device.PublicPort)
 	c.say("INFO", "a page served from https://%s/ opens wss://%s%s; devices connect to wss://%s%s (never ws:// from an https:// page)",
 		net.JoinHostPort(name, app), net.JoinHostPort(name, app), cfg.App.WSPath, net.JoinHostPort(name, dev), cfg.Device.Path)
-	if c.errors > 0 {
-		return errCheckFailed
-	}
-	return nil
 }
 
 type checker struct {

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wssgate/wssgate/admin"
 	"github.com/wssgate/wssgate/gateway"
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/config"
@@ -54,45 +55,75 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := g.Start(ctx); err != nil {
 		return err
 	}
-	// Admin and ops run until the gateway has drained, then stop.
-	auxCtx, stopAux := context.WithCancel(context.Background())
-	defer stopAux()
-	var aux sync.WaitGroup
-	adminAddr, opsAddr := "off", "off"
+	aux, err := startAux(cfg, g, adm, log)
+	if err != nil {
+		shutdownNow(g)
+		return err
+	}
+	defer aux.stop()
+	logServing(cfg, g, aux, log)
+	return serveUntilSignal(ctx, stop, cfg, g, adm, aux, log)
+}
+
+// aux are the admin and ops servers: they run until the gateway has
+// drained, then stop.
+type aux struct {
+	adminAddr, opsAddr string
+	cancel             context.CancelFunc
+	wg                 sync.WaitGroup
+}
+
+func (a *aux) stop() {
+	a.cancel()
+	a.wg.Wait()
+}
+
+// startAux binds and serves the admin API and the ops listener.
+func startAux(cfg *config.Config, g *gateway.Gateway, adm *admin.Server, log *slog.Logger) (*aux, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &aux{adminAddr: "off", opsAddr: "off", cancel: cancel}
 	if adm != nil {
 		if err := adm.Listen(); err != nil {
-			shutdownNow(g)
-			return fmt.Errorf("admin: %w", err)
+			cancel()
+			return nil, fmt.Errorf("admin: %w", err)
 		}
-		if a := adm.Addr(); a != nil {
-			adminAddr = a.String()
+		if addr := adm.Addr(); addr != nil {
+			a.adminAddr = addr.String()
 		}
-		aux.Go(func() {
-			if err := adm.Serve(auxCtx); err != nil {
+		a.wg.Go(func() {
+			if err := adm.Serve(ctx); err != nil {
 				log.Error("admin API stopped", "err", err)
 			}
 		})
 	}
 	ops, opsLn, err := newOps(cfg.Ops.Address, g, newBackends(g, version).Stats)
 	if err != nil {
-		shutdownNow(g)
-		return err
+		a.stop()
+		return nil, err
 	}
 	if ops != nil {
-		opsAddr = opsLn.Addr().String()
-		aux.Go(func() { serveOps(auxCtx, ops, opsLn, log) })
+		a.opsAddr = opsLn.Addr().String()
+		a.wg.Go(func() { serveOps(ctx, ops, opsLn, log) })
 	}
+	return a, nil
+}
+
+// logServing writes the one "wssgate serving" line.
+func logServing(cfg *config.Config, g *gateway.Gateway, a *aux, log *slog.Logger) {
 	b := g.Certs().Current()
 	log.Info("wssgate serving",
 		"app", "https://"+g.AppAddr().String()+"/",
 		"app_ws", "wss://"+g.AppAddr().String()+cfg.App.WSPath,
 		"device_ws", "wss://"+g.DeviceAddr().String()+cfg.Device.Path,
-		"admin", adminAddr,
-		"ops", opsAddr,
+		"admin", a.adminAddr,
+		"ops", a.opsAddr,
 		"certificate", b.Certs[0].Leaf.Subject.String(),
 		"fingerprint", b.Certs[0].FingerprintHex(),
 		"generation", b.Generation)
+}
 
+// serveUntilSignal reloads on SIGHUP and shuts down on SIGTERM/SIGINT.
+func serveUntilSignal(ctx context.Context, stop func(), cfg *config.Config, g *gateway.Gateway, adm *admin.Server, a *aux, log *slog.Logger) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -112,8 +143,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 			if err := g.Shutdown(sctx); err != nil {
 				log.Warn("shutdown incomplete", "err", err)
 			}
-			stopAux()
-			aux.Wait()
+			a.stop()
 			log.Info("stopped")
 			return nil
 		}

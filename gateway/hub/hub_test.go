@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -265,76 +263,6 @@ func TestDeliverMayCallBackIntoHub(t *testing.T) {
 	}
 }
 
-func TestTwoHubsOneBroker(t *testing.T) {
-	b := NewMemoryBroker()
-	t.Cleanup(func() { b.Close() })
-	ha, hb := newHub(t, "a", b), newHub(t, "b", b)
-	ra, rb := new(recorder), new(recorder)
-	mustSubscribe(t, ha, ra, "devices/+/up", "devices/#")
-	mustSubscribe(t, hb, rb, "devices/+/up", "#")
-
-	if got := mustPublish(t, ha, "devices/1/up"); got != 1 {
-		t.Errorf("got reached %d on hub a, want 1 (local only)", got)
-	}
-	for name, r := range map[string]*recorder{"a": ra, "b": rb} {
-		r.mu.Lock()
-		got := r.got
-		r.mu.Unlock()
-		if len(got) != 1 {
-			t.Fatalf("subscriber on hub %s: got %d deliveries, want 1", name, len(got))
-		}
-		if got[0].Origin != "a" || got[0].Channel != "devices/1/up" || string(got[0].Data) != "x" {
-			t.Errorf("subscriber on hub %s: got %+v, want origin a, devices/1/up, data x", name, got[0])
-		}
-	}
-
-	hb.Close()
-	mustPublish(t, ha, "devices/2/up")
-	if got := len(rb.channels()); got != 1 {
-		t.Errorf("got %d deliveries on a closed hub, want 1", got)
-	}
-	if got := len(ra.channels()); got != 2 {
-		t.Errorf("got %d deliveries on hub a, want 2", got)
-	}
-}
-
-func TestBrokerMessageWithOwnOriginIgnored(t *testing.T) {
-	b := NewMemoryBroker()
-	t.Cleanup(func() { b.Close() })
-	h := newHub(t, "a", b)
-	r := new(recorder)
-	mustSubscribe(t, h, r, "#")
-	if err := b.Publish(t.Context(), Message{Channel: "x", Origin: "a"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Publish(t.Context(), Message{Channel: "y", Origin: "elsewhere"}); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := r.channels(), []string{"y"}; !slices.Equal(got, want) {
-		t.Errorf("got %q, want %q", got, want)
-	}
-}
-
-// failingBroker is a Broker whose Publish fails; it checks that local delivery still happens.
-type failingBroker struct{ *MemoryBroker }
-
-var errBrokerDown = errors.New("broker down")
-
-func (failingBroker) Publish(context.Context, Message) error { return errBrokerDown }
-
-func TestPublishBrokerError(t *testing.T) {
-	h := newHub(t, "a", failingBroker{NewMemoryBroker()})
-	r := new(recorder)
-	mustSubscribe(t, h, r, "#")
-	n, err := h.Publish(t.Context(), Message{Channel: "x"})
-	if !errors.Is(err, errBrokerDown) {
-		t.Errorf("got error %v, want it to wrap %v", err, errBrokerDown)
-	}
-	if n != 1 || len(r.channels()) != 1 {
-		t.Errorf("got reached %d and %d deliveries, want 1 and 1", n, len(r.channels()))
-	}
-}
-
 func TestPublishErrors(t *testing.T) {
 	h := newHub(t, "a", nil)
 	canceled, cancel := context.WithCancel(t.Context())
@@ -457,114 +385,5 @@ func TestConcurrentPublishSubscribe(t *testing.T) {
 	// stable is subscribed on both hubs: every message reaches it exactly once per hub.
 	if got, want := stable.n.Load(), int64(2*publishers*messages); got != want {
 		t.Errorf("got %d deliveries, want %d", got, want)
-	}
-}
-
-func TestDeliveryFrameCachesPerKind(t *testing.T) {
-	d := &Delivery{Message: Message{Channel: "c", Data: []byte("x")}}
-	calls := 0
-	enc := func(k string) func(Message) []byte {
-		return func(m Message) []byte { calls++; return append([]byte(k), m.Data...) }
-	}
-	for range 3 {
-		if got := string(d.Frame(0, enc("json:"))); got != "json:x" {
-			t.Errorf("got kind 0 frame %q, want %q", got, "json:x")
-		}
-		if got := string(d.Frame(1, enc("raw:"))); got != "raw:x" {
-			t.Errorf("got kind 1 frame %q, want %q", got, "raw:x")
-		}
-	}
-	if calls != 2 {
-		t.Errorf("got %d encodings, want 2", calls)
-	}
-	if got := string(d.Frame(NumKinds, enc("other:"))); got != "other:x" || calls != 3 {
-		t.Errorf("got out-of-range kind frame %q after %d encodings, want %q after 3", got, calls, "other:x")
-	}
-}
-
-func TestDeliveryFrameSharedAcrossSubscribers(t *testing.T) {
-	h := newHub(t, "a", nil)
-	var encodings int
-	enc := func(m Message) []byte { encodings++; return m.Data }
-	subs := make([]*framer, 100)
-	for i := range subs {
-		subs[i] = &framer{enc: enc}
-		mustSubscribe(t, h, subs[i], "devices/+/up")
-	}
-	mustPublish(t, h, "devices/1/up")
-	if encodings != 1 {
-		t.Errorf("got %d encodings for %d subscribers, want 1", encodings, len(subs))
-	}
-	for i, s := range subs {
-		if string(s.frame) != "x" {
-			t.Fatalf("subscriber %d: got frame %q, want %q", i, s.frame, "x")
-		}
-	}
-}
-
-// framer asks each delivery for its kind-0 frame, as a session does.
-type framer struct {
-	enc   func(Message) []byte
-	frame []byte
-}
-
-func (f *framer) Deliver(d *Delivery) bool {
-	f.frame = d.Frame(0, f.enc)
-	return true
-}
-
-func TestDeliveryFrameConcurrent(t *testing.T) {
-	d := &Delivery{Message: Message{Data: []byte("x")}}
-	var calls atomic.Int64
-	enc := func(m Message) []byte { calls.Add(1); return m.Data }
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			if got := string(d.Frame(1, enc)); got != "x" {
-				t.Errorf("got frame %q, want %q", got, "x")
-			}
-		})
-	}
-	wg.Wait()
-	if got := calls.Load(); got != 1 {
-		t.Errorf("got %d encodings, want 1", got)
-	}
-}
-
-func TestDirectLookup(t *testing.T) {
-	b := NewMemoryBroker()
-	t.Cleanup(func() { b.Close() })
-	device, watcher, remoteDevice := new(recorder), new(recorder), new(recorder)
-	lookup := func(r *recorder) func(string) Subscriber {
-		return func(ch string) Subscriber {
-			if ch == "devices/d1/down" {
-				return r
-			}
-			return nil
-		}
-	}
-	ha, hb := New("a", b), New("b", b)
-	ha.SetDirect(lookup(device))
-	hb.SetDirect(lookup(remoteDevice))
-	for _, h := range []*Hub{ha, hb} {
-		if err := h.Start(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { h.Close() })
-	}
-	mustSubscribe(t, ha, watcher, "devices/+/down")
-
-	if got := mustPublish(t, ha, "devices/d1/down"); got != 2 {
-		t.Errorf("reached %d, want 2 (the direct subscriber and the pattern one)", got)
-	}
-	if got := mustPublish(t, ha, "devices/d2/down"); got != 1 {
-		t.Errorf("reached %d for another device, want 1 (the pattern one)", got)
-	}
-	if got, want := strings.Join(device.channels(), ","), "devices/d1/down"; got != want {
-		t.Errorf("direct subscriber got %q, want %q", got, want)
-	}
-	// Through the broker, hub b's direct lookup delivers too.
-	if got, want := strings.Join(remoteDevice.channels(), ","), "devices/d1/down"; got != want {
-		t.Errorf("direct subscriber on the other node got %q, want %q", got, want)
 	}
 }
