@@ -7,13 +7,6 @@ import (
 	"testing"
 )
 
-// recorder is a Subscriber that records what it receives; refuse makes it decline deliveries.
-type recorder struct {
-	mu     sync.Mutex
-	got    []Message
-	refuse bool
-}
-
 func (r *recorder) Deliver(d *Delivery) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
