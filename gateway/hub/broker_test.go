@@ -7,26 +7,6 @@ import (
 	"testing"
 )
 
-func (r *recorder) Deliver(d *Delivery) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.refuse {
-		return false
-	}
-	r.got = append(r.got, d.Message)
-	return true
-}
-
-func (r *recorder) channels() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, m := range r.got {
-		out = append(out, m.Channel)
-	}
-	return out
-}
-
 func TestTwoHubsOneBroker(t *testing.T) {
 	b := NewMemoryBroker()
 	t.Cleanup(func() { b.Close() })
