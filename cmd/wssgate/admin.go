@@ -62,7 +62,7 @@ func newAdmin(cfg *config.Config, g *gateway.Gateway, log *slog.Logger) (*admin.
 // admin.tls or, by default, the gateway's bundle (reloads included).
 func adminTLS(cfg *config.Config, g *gateway.Gateway, log *slog.Logger) (*tls.Config, error) {
 	ad := cfg.Admin
-	if ad.TLS == nil && ad.ClientCA == "" && (ad.Address == "off" || config.AdminOnLoopback(ad.Address)) {
+	if ad.TLS == nil && ad.ClientCA == "" && (ad.Address == "off" || config.OnLoopback(ad.Address)) {
 		return nil, nil
 	}
 	tc := &tls.Config{

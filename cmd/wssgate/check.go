@@ -187,19 +187,7 @@ func port(listen string, public int) string {
 	return p
 }
 
-func sans(c *x509.Certificate) string {
-	var s []string
-	for _, d := range c.DNSNames {
-		s = append(s, "DNS:"+d)
-	}
-	for _, ip := range c.IPAddresses {
-		s = append(s, "IP:"+ip.String())
-	}
-	for _, u := range c.URIs {
-		s = append(s, "URI:"+u.String())
-	}
-	return "[" + strings.Join(s, " ") + "]"
-}
+func sans(c *x509.Certificate) string { return "[" + strings.Join(certs.SANs(c), " ") + "]" }
 
 func days(d time.Duration) string { return fmt.Sprintf("%d days", int(d.Hours()/24)) }
 

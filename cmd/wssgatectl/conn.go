@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/wssgate/wssgate/gateway/config"
 	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
 )
 
@@ -50,7 +50,7 @@ func (c *cli) dial() (*grpc.ClientConn, error) {
 	}
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
 	if g.token != "" {
-		if g.cacert == "" && !unix && !loopback(g.addr) {
+		if g.cacert == "" && !unix && !config.OnLoopback(g.addr) {
 			fmt.Fprintf(c.stderr, "wssgatectl: warning: sending the token over plaintext to %s; use --cacert\n", g.addr)
 		}
 		opts = append(opts, grpc.WithPerRPCCredentials(bearer(g.token)))
@@ -72,19 +72,6 @@ func dialTarget(addr string) (target string, unix bool) {
 		return "unix://" + addr, true
 	}
 	return "passthrough:///" + addr, false
-}
-
-// loopback reports whether a host:port address names a loopback host.
-func loopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // tlsConfig reads --cacert and, for mTLS, --cert and --key.

@@ -82,15 +82,15 @@ func (c *Config) validateAdmin(bad badFunc) {
 	case a.ClientCA == "" && len(a.Clients) > 0:
 		bad("admin.client_ca", "required with admin.clients: the CAs that sign the admin client certificates")
 	}
-	if a.Address != "off" && !AdminOnLoopback(a.Address) && len(a.Tokens) == 0 && a.ClientCA == "" {
+	if a.Address != "off" && !OnLoopback(a.Address) && len(a.Tokens) == 0 && a.ClientCA == "" {
 		bad("admin.address", "%q is not loopback: set admin.tokens or admin.client_ca with admin.clients "+
 			"(TLS is then served with the gateway's certificate or admin.tls), or listen on 127.0.0.1", a.Address)
 	}
 }
 
-// AdminOnLoopback reports whether addr (host:port) listens on loopback
+// OnLoopback reports whether addr (host:port) is reachable on loopback
 // only: "localhost" or a loopback IP. An empty host (every interface) is not.
-func AdminOnLoopback(addr string) bool {
+func OnLoopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return false
