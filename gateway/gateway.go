@@ -53,6 +53,7 @@ type Gateway struct {
 	appProto *protocol.App
 	devProto *protocol.Device
 	devAuth  *auth.Device
+	names    *certs.NameLog // names of successful handshakes, checked by reloads
 
 	appLimits, deviceLimits session.Limits
 
@@ -82,6 +83,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	for _, w := range g.certs.Current().Warnings {
 		log.Warn("certificate warning", "warning", w)
 	}
+	g.names = certs.NewNameLog(0)
+	g.certs.SetNameLog(g.names, cfg.TLS.NamesWindow)
 	g.appLimits, g.deviceLimits = limits(cfg.App.Limits), limits(cfg.Device.Limits)
 	g.hub = hub.New(cfg.Node, nil)
 	g.hub.SetDirect(g.deviceFor)
@@ -120,9 +123,12 @@ func (g *Gateway) newListeners() error {
 	if err != nil {
 		return err
 	}
+	appCounters, appLog := &listener.Counters{Name: AppListener, Role: session.RoleApp}, g.log.With("listener", AppListener)
+	appCover := listener.NewCoverage(g.certs.Current, g.names, appCounters, appLog, 0)
 	g.app = &listener.App{
 		Name:             AppListener,
-		TLS:              g.certs.TLSConfig(certs.Profile{NextProtos: []string{"h2", "http/1.1"}}),
+		TLS:              appCover.Config(g.certs.TLSConfig(certs.Profile{NextProtos: []string{"h2", "http/1.1"}})),
+		Coverage:         appCover,
 		WSPath:           cfg.App.WSPath,
 		Root:             root,
 		ClientJS:         web.ClientJS(),
@@ -131,13 +137,16 @@ func (g *Gateway) newListeners() error {
 		MaxConnections:   cfg.App.Limits.MaxConnections,
 		CertGeneration:   g.generation,
 		Upgraded:         g.appUpgraded,
-		Log:              g.log.With("listener", AppListener),
-		Counters:         &listener.Counters{Name: AppListener, Role: session.RoleApp},
+		Log:              appLog,
+		Counters:         appCounters,
 	}
 	clientAuth := map[string]certs.ClientAuth{"none": certs.ClientAuthNone, "optional": certs.ClientAuthOptional, "require": certs.ClientAuthRequire}
+	devCounters, devLog := &listener.Counters{Name: DeviceListener, Role: session.RoleDevice}, g.log.With("listener", DeviceListener)
+	devCover := listener.NewCoverage(g.certs.Current, g.names, devCounters, devLog, 0)
 	g.device = &listener.Device{
 		Name:             DeviceListener,
-		TLS:              g.certs.TLSConfig(certs.Profile{ClientAuth: clientAuth[cfg.Device.ClientAuth], NextProtos: []string{"http/1.1"}}),
+		TLS:              devCover.Config(g.certs.TLSConfig(certs.Profile{ClientAuth: clientAuth[cfg.Device.ClientAuth], NextProtos: []string{"http/1.1"}})),
+		Coverage:         devCover,
 		Path:             cfg.Device.Path,
 		Auth:             g.devAuth.Authenticate,
 		HandshakeTimeout: cfg.Device.Limits.HandshakeTimeout,
@@ -145,8 +154,8 @@ func (g *Gateway) newListeners() error {
 		MaxConnections:   cfg.Device.Limits.MaxConnections,
 		CertGeneration:   g.generation,
 		Upgraded:         g.deviceUpgraded,
-		Log:              g.log.With("listener", DeviceListener),
-		Counters:         &listener.Counters{Name: DeviceListener, Role: session.RoleDevice},
+		Log:              devLog,
+		Counters:         devCounters,
 	}
 	return nil
 }

@@ -31,6 +31,7 @@ type harness struct {
 	dir    string
 	app    string // host:port
 	device string
+	logTo  io.Writer // also gets the gateway's log when set by mutate
 }
 
 // newHarness starts a gateway; mutate may change the configuration
@@ -53,7 +54,11 @@ func newHarness(t *testing.T, mutate func(c *config.Config, h *harness)) *harnes
 		t.Fatalf("config: %v", err)
 	}
 	h.cfg = c
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var logw io.Writer = testWriter{t}
+	if h.logTo != nil {
+		logw = io.MultiWriter(logw, h.logTo)
+	}
+	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	g, err := New(c, log)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -31,6 +31,7 @@ type App struct {
 	Upgraded func(conn net.Conn, info *session.Info, done func())
 	Log      *slog.Logger
 	Counters *Counters
+	Coverage *Coverage // whose Config wraps TLS; nil: no coverage check
 
 	ln  net.Listener
 	srv *http.Server
@@ -56,6 +57,7 @@ func (a *App) Listen(addr string) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          log.New(errorLog{a}, "", 0),
+		ConnState:         a.connState,
 	}
 	return nil
 }
@@ -65,7 +67,7 @@ func (a *App) Addr() net.Addr { return a.ln.Addr() }
 
 // Serve serves HTTPS until Close.
 func (a *App) Serve() error {
-	err := a.srv.Serve(tls.NewListener(a.ln, a.TLS))
+	err := a.srv.Serve(tls.NewListener(plainHTTP(a.ln, a), a.TLS))
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}

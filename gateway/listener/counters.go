@@ -25,12 +25,13 @@ const (
 	TLSFailure
 	TooLarge
 	TooManyConnections
+	NameNotCovered // the served certificate does not cover the SNI or dialled IP
 	numReasons
 )
 
 var reasonNames = [numReasons]string{
 	"bad_path", "bad_origin", "unauthenticated", "bad_client_certificate", "timeout",
-	"not_websocket", "not_tls", "tls", "too_large", "too_many_connections",
+	"not_websocket", "not_tls", "tls", "too_large", "too_many_connections", "name_not_covered",
 }
 
 // String returns the reason's metric label, e.g. "bad_origin".
@@ -93,6 +94,14 @@ type Failure struct {
 	Reason            Reason
 	Message           string // one line
 	ClientCertSubject string // client certificate, if one was presented
+	// ClientCertIssuer, ClientCertSerial (lowercase hex) and
+	// ClientCertSHA256 describe the presented client certificate, even a
+	// refused one.
+	ClientCertIssuer, ClientCertSerial, ClientCertSHA256 string
+	// Name is the SNI or dialled IP the served certificate does not cover
+	// (reason NameNotCovered), CertificateSANs that certificate's SANs.
+	Name            string
+	CertificateSANs []string
 }
 
 // Fail counts one failed handshake and remembers it.
@@ -110,8 +119,7 @@ func (s *Counters) Fail(f Failure) {
 // fail counts, remembers and logs one failed handshake, in one line.
 func (s *Counters) fail(log *slog.Logger, f Failure) {
 	s.Fail(f)
-	log.Info("handshake failed", "reason", f.Reason.String(), "stage", f.Stage, "remote", f.Remote,
-		"sni", f.ServerName, "client_cert", f.ClientCertSubject, "detail", f.Message)
+	log.Info("handshake failed", f.attrs()...)
 }
 
 // Recent returns the remembered failures, newest first.
