@@ -1,6 +1,9 @@
 package admin
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Certificates is the gateway's certificate store as the admin API sees it.
 type Certificates interface {
@@ -56,6 +59,13 @@ type Stats interface {
 	Failures(ctx context.Context, f FailureFilter) ([]Failure, error)
 }
 
+// Names is the gateway's record of the names clients use (see certs.NameLog).
+type Names interface {
+	// Names returns the names used within the last within (0: the gateway's reload
+	// window), most recently seen first.
+	Names(ctx context.Context, within time.Duration) ([]NameUse, error)
+}
+
 // Backends are what the admin server serves. A nil field makes its RPCs return
 // UNIMPLEMENTED.
 type Backends struct {
@@ -63,4 +73,5 @@ type Backends struct {
 	Sessions     Sessions     // ListSessions, GetSession, CloseSession, SendToSession, WatchSessions, ReconnectSessions
 	Messages     Messages     // Publish, Subscribe
 	Stats        Stats        // GetStats, ListFailures (and OpsHandler)
+	Names        Names        // ListNames
 }

@@ -150,6 +150,7 @@ func statsToProto(s StatsSnapshot, now time.Time) *adminv1.GetStatsResponse {
 			BytesOut:           l.BytesOut,
 			SlowConsumerCloses: l.SlowConsumerCloses,
 			Drops:              l.Drops,
+			NamesNotCovered:    l.NamesNotCovered,
 
 			ClientCertificateRejections: l.ClientCertRejections,
 		})
@@ -177,5 +178,10 @@ func failureToProto(f Failure) *adminv1.HandshakeFailure {
 		Reason:                   f.Reason,
 		Message:                  f.Message,
 		ClientCertificateSubject: f.ClientCertSubject,
+		ClientCertificateIssuer:  f.ClientCertIssuer,
+		ClientCertificateSerial:  f.ClientCertSerial,
+		ClientCertificateSha256:  f.ClientCertSHA256,
+		CertificateSans:          f.CertificateSANs,
+		Name:                     f.Name,
 	}
 }

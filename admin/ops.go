@@ -47,6 +47,7 @@ type collector struct {
 	slowCloses, certNotAfter, certGeneration    *prometheus.Desc
 	goroutines, heapAlloc, startTime, statsUp   *prometheus.Desc
 	reloads, clientCertRejections, drops        *prometheus.Desc
+	namesNotCovered                             *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*collector)(nil)
@@ -67,6 +68,7 @@ func newCollector(stats Stats) *collector {
 		bytesOut:             d("bytes_out_total", "Payload bytes written to peers.", l...),
 		slowCloses:           d("slow_consumer_closes_total", "Sessions closed because their outbound queue overflowed.", l...),
 		drops:                d("drops_total", "Frames lost on sessions: outbound queue overflow, or a failed or timed-out write.", l...),
+		namesNotCovered:      d("names_not_covered_total", "Handshakes whose SNI (or dialled IP) the served certificate did not cover.", l...),
 		certNotAfter:         d("certificate_not_after_seconds", "End of validity of a served certificate, Unix seconds.", "subject", "serial"),
 		certGeneration:       d("certificate_generation", "Current certificate bundle generation."),
 		goroutines:           d("goroutines", "Goroutines of the gateway process."),
@@ -83,7 +85,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.openSessions, c.handshakes, c.handshakeFailures, c.messagesIn, c.messagesOut,
 		c.bytesIn, c.bytesOut, c.slowCloses, c.certNotAfter, c.certGeneration,
-		c.goroutines, c.heapAlloc, c.startTime, c.statsUp, c.reloads, c.clientCertRejections, c.drops,
+		c.goroutines, c.heapAlloc, c.startTime, c.statsUp, c.reloads, c.clientCertRejections, c.drops, c.namesNotCovered,
 	} {
 		ch <- d
 	}
@@ -135,6 +137,7 @@ func (c *collector) collectListener(ch chan<- prometheus.Metric, l ListenerStats
 	counter(c.bytesOut, l.BytesOut)
 	counter(c.slowCloses, l.SlowConsumerCloses)
 	counter(c.drops, l.Drops)
+	counter(c.namesNotCovered, l.NamesNotCovered)
 	for r, n := range l.HandshakeFailures {
 		ch <- prometheus.MustNewConstMetric(c.handshakeFailures, prometheus.CounterValue, float64(n), name, role, r)
 	}

@@ -28,12 +28,13 @@ var (
 	_ admin.Sessions     = (*backend)(nil)
 	_ admin.Messages     = (*backend)(nil)
 	_ admin.Stats        = (*backend)(nil)
+	_ admin.Names        = (*backend)(nil)
 )
 
 // newBackends returns the admin backends of g.
 func newBackends(g *gateway.Gateway, version string) admin.Backends {
 	b := &backend{g: g, version: version}
-	return admin.Backends{Certificates: b, Sessions: b, Messages: b, Stats: b}
+	return admin.Backends{Certificates: b, Sessions: b, Messages: b, Stats: b, Names: b}
 }
 
 // adminErr maps the gateway's errors to the admin API's.
@@ -100,6 +101,7 @@ func (b *backend) ReloadCertificates(_ context.Context, r admin.ReloadRequest) (
 		Trigger: "admin",
 		Source:  certs.Source{CertPEM: r.CertPEM, KeyPEM: r.KeyPEM, ClientCAPEM: r.ClientCAPEM},
 		DryRun:  r.DryRun,
+		Force:   r.Force,
 	})
 	if err != nil {
 		// Unreadable files included, a failed load is the bundle's fault.
@@ -240,6 +242,7 @@ func listenerStats(l *listener.Counters) admin.ListenerStats {
 		BytesOut:           l.Sessions.BytesOut.Load(),
 		SlowConsumerCloses: l.Sessions.SlowCloses.Load(),
 		Drops:              l.Sessions.Drops.Load(),
+		NamesNotCovered:    l.Failures(listener.NameNotCovered),
 
 		ClientCertRejections: l.CertRejects(),
 	}
@@ -256,6 +259,8 @@ func (b *backend) Failures(_ context.Context, f admin.FailureFilter) ([]admin.Fa
 		af := admin.Failure{
 			Time: x.Time, Listener: x.Listener, RemoteAddr: x.Remote, ServerName: x.ServerName, Stage: x.Stage,
 			Reason: x.Reason.String(), Message: x.Message, ClientCertSubject: x.ClientCertSubject,
+			ClientCertIssuer: x.ClientCertIssuer, ClientCertSerial: x.ClientCertSerial, ClientCertSHA256: x.ClientCertSHA256,
+			CertificateSANs: x.CertificateSANs, Name: x.Name,
 		}
 		if f.Match(af) {
 			out = append(out, af)
@@ -263,6 +268,16 @@ func (b *backend) Failures(_ context.Context, f admin.FailureFilter) ([]admin.Fa
 		if f.Limit > 0 && len(out) == f.Limit {
 			break
 		}
+	}
+	return out, nil
+}
+
+// Names returns the names clients used within the last within (0: the
+// reload window).
+func (b *backend) Names(_ context.Context, within time.Duration) ([]admin.NameUse, error) {
+	var out []admin.NameUse
+	for _, n := range b.g.Names(within) {
+		out = append(out, admin.NameUse{Name: n.Name, Handshakes: n.Count, LastSeen: n.LastSeen, Covered: n.Covered})
 	}
 	return out, nil
 }

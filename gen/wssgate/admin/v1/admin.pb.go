@@ -435,7 +435,11 @@ type ReloadCertificatesRequest struct {
 	// key_pem is the private key (PEM) matching cert_pem.
 	KeyPem []byte `protobuf:"bytes,3,opt,name=key_pem,json=keyPem,proto3" json:"key_pem,omitempty"`
 	// client_ca_pem, when set, replaces the client CA bundle (PEM).
-	ClientCaPem   []byte `protobuf:"bytes,4,opt,name=client_ca_pem,json=clientCaPem,proto3" json:"client_ca_pem,omitempty"`
+	ClientCaPem []byte `protobuf:"bytes,4,opt,name=client_ca_pem,json=clientCaPem,proto3" json:"client_ca_pem,omitempty"`
+	// force applies a bundle that stops covering names clients used recently (see ListNames),
+	// with a warning; without it such a reload returns INVALID_ARGUMENT naming each name and
+	// its count. Configured hostnames are checked anyway.
+	Force         bool `protobuf:"varint,5,opt,name=force,proto3" json:"force,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -496,6 +500,13 @@ func (x *ReloadCertificatesRequest) GetClientCaPem() []byte {
 		return x.ClientCaPem
 	}
 	return nil
+}
+
+func (x *ReloadCertificatesRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
 }
 
 // ReloadCertificatesResponse reports the validated bundle.
@@ -1976,7 +1987,8 @@ type ListenerStats struct {
 	HandshakesOk uint64 `protobuf:"varint,5,opt,name=handshakes_ok,json=handshakesOk,proto3" json:"handshakes_ok,omitempty"`
 	// handshake_failures counts failed handshakes by reason, every reason present (0
 	// included): "bad_path", "bad_origin", "unauthenticated", "bad_client_certificate",
-	// "timeout", "not_websocket", "not_tls", "tls", "too_large", "too_many_connections".
+	// "timeout", "not_websocket", "not_tls", "tls", "too_large", "too_many_connections",
+	// "name_not_covered".
 	HandshakeFailures map[string]uint64 `protobuf:"bytes,6,rep,name=handshake_failures,json=handshakeFailures,proto3" json:"handshake_failures,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// messages_in counts frames received from peers.
 	MessagesIn uint64 `protobuf:"varint,7,opt,name=messages_in,json=messagesIn,proto3" json:"messages_in,omitempty"`
@@ -1993,9 +2005,12 @@ type ListenerStats struct {
 	ClientCertificateRejections map[string]uint64 `protobuf:"bytes,12,rep,name=client_certificate_rejections,json=clientCertificateRejections,proto3" json:"client_certificate_rejections,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// drops counts frames lost on this listener's sessions: outbound queue overflow, or a
 	// failed or timed-out write. Loss is never silent.
-	Drops         uint64 `protobuf:"varint,13,opt,name=drops,proto3" json:"drops,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Drops uint64 `protobuf:"varint,13,opt,name=drops,proto3" json:"drops,omitempty"`
+	// names_not_covered counts handshakes whose SNI (or, without SNI, dialled IP) the served
+	// certificate did not cover, whether or not the client then aborted.
+	NamesNotCovered uint64 `protobuf:"varint,16,opt,name=names_not_covered,json=namesNotCovered,proto3" json:"names_not_covered,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ListenerStats) Reset() {
@@ -2115,6 +2130,13 @@ func (x *ListenerStats) GetClientCertificateRejections() map[string]uint64 {
 func (x *ListenerStats) GetDrops() uint64 {
 	if x != nil {
 		return x.Drops
+	}
+	return 0
+}
+
+func (x *ListenerStats) GetNamesNotCovered() uint64 {
+	if x != nil {
+		return x.NamesNotCovered
 	}
 	return 0
 }
@@ -2492,10 +2514,23 @@ type HandshakeFailure struct {
 	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
 	// message is the one-line detail, e.g. "origin https://evil.example not allowed".
 	Message string `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
-	// client_certificate_subject is the subject of the presented client certificate, if any.
+	// client_certificate_subject is the subject of the presented client certificate, if any
+	// (also of a refused one).
 	ClientCertificateSubject string `protobuf:"bytes,8,opt,name=client_certificate_subject,json=clientCertificateSubject,proto3" json:"client_certificate_subject,omitempty"`
-	unknownFields            protoimpl.UnknownFields
-	sizeCache                protoimpl.SizeCache
+	// client_certificate_issuer is the issuer of the presented client certificate.
+	ClientCertificateIssuer string `protobuf:"bytes,10,opt,name=client_certificate_issuer,json=clientCertificateIssuer,proto3" json:"client_certificate_issuer,omitempty"`
+	// client_certificate_serial is its serial number in lowercase hex.
+	ClientCertificateSerial string `protobuf:"bytes,11,opt,name=client_certificate_serial,json=clientCertificateSerial,proto3" json:"client_certificate_serial,omitempty"`
+	// client_certificate_sha256 is the SHA-256 of its DER, lowercase hex.
+	ClientCertificateSha256 string `protobuf:"bytes,12,opt,name=client_certificate_sha256,json=clientCertificateSha256,proto3" json:"client_certificate_sha256,omitempty"`
+	// certificate_sans are the served certificate's SANs ("DNS:localhost", "IP:127.0.0.1")
+	// when it did not cover name.
+	CertificateSans []string `protobuf:"bytes,13,rep,name=certificate_sans,json=certificateSans,proto3" json:"certificate_sans,omitempty"`
+	// name is the SNI, or the IP dialled without SNI, that the served certificate did not
+	// cover (reason "name_not_covered").
+	Name          string `protobuf:"bytes,14,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HandshakeFailure) Reset() {
@@ -2584,6 +2619,41 @@ func (x *HandshakeFailure) GetClientCertificateSubject() string {
 	return ""
 }
 
+func (x *HandshakeFailure) GetClientCertificateIssuer() string {
+	if x != nil {
+		return x.ClientCertificateIssuer
+	}
+	return ""
+}
+
+func (x *HandshakeFailure) GetClientCertificateSerial() string {
+	if x != nil {
+		return x.ClientCertificateSerial
+	}
+	return ""
+}
+
+func (x *HandshakeFailure) GetClientCertificateSha256() string {
+	if x != nil {
+		return x.ClientCertificateSha256
+	}
+	return ""
+}
+
+func (x *HandshakeFailure) GetCertificateSans() []string {
+	if x != nil {
+		return x.CertificateSans
+	}
+	return nil
+}
+
+func (x *HandshakeFailure) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // ListFailuresResponse lists failures, newest first.
 type ListFailuresResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2630,6 +2700,172 @@ func (x *ListFailuresResponse) GetFailures() []*HandshakeFailure {
 	return nil
 }
 
+// ListNamesRequest selects the names to list.
+type ListNamesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// within keeps names seen this recently; unset or zero means the gateway's reload window
+	// (tls.names_window, default 24h).
+	Within        *durationpb.Duration `protobuf:"bytes,1,opt,name=within,proto3" json:"within,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListNamesRequest) Reset() {
+	*x = ListNamesRequest{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListNamesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListNamesRequest) ProtoMessage() {}
+
+func (x *ListNamesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListNamesRequest.ProtoReflect.Descriptor instead.
+func (*ListNamesRequest) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ListNamesRequest) GetWithin() *durationpb.Duration {
+	if x != nil {
+		return x.Within
+	}
+	return nil
+}
+
+// NameUse is one name clients used in successful handshakes.
+type NameUse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the SNI name (lowercase), or the IP the client dialled without SNI.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// handshakes counts the successful handshakes that used it since the gateway started.
+	Handshakes uint64 `protobuf:"varint,2,opt,name=handshakes,proto3" json:"handshakes,omitempty"`
+	// last_seen is the time of the latest such handshake.
+	LastSeen *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
+	// covered reports whether the certificate bundle served now covers it.
+	Covered       bool `protobuf:"varint,4,opt,name=covered,proto3" json:"covered,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NameUse) Reset() {
+	*x = NameUse{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NameUse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NameUse) ProtoMessage() {}
+
+func (x *NameUse) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NameUse.ProtoReflect.Descriptor instead.
+func (*NameUse) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *NameUse) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *NameUse) GetHandshakes() uint64 {
+	if x != nil {
+		return x.Handshakes
+	}
+	return 0
+}
+
+func (x *NameUse) GetLastSeen() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeen
+	}
+	return nil
+}
+
+func (x *NameUse) GetCovered() bool {
+	if x != nil {
+		return x.Covered
+	}
+	return false
+}
+
+// ListNamesResponse lists names, most recently seen first.
+type ListNamesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// names are the names seen within the requested time.
+	Names         []*NameUse `protobuf:"bytes,1,rep,name=names,proto3" json:"names,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListNamesResponse) Reset() {
+	*x = ListNamesResponse{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListNamesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListNamesResponse) ProtoMessage() {}
+
+func (x *ListNamesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListNamesResponse.ProtoReflect.Descriptor instead.
+func (*ListNamesResponse) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ListNamesResponse) GetNames() []*NameUse {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
 var File_wssgate_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
@@ -2663,12 +2899,13 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"generation\x18\x03 \x01(\x04R\n" +
 	"generation\x127\n" +
 	"\tloaded_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bloadedAt\x12\x1a\n" +
-	"\bwarnings\x18\x05 \x03(\tR\bwarnings\"\x8c\x01\n" +
+	"\bwarnings\x18\x05 \x03(\tR\bwarnings\"\xa2\x01\n" +
 	"\x19ReloadCertificatesRequest\x12\x17\n" +
 	"\adry_run\x18\x01 \x01(\bR\x06dryRun\x12\x19\n" +
 	"\bcert_pem\x18\x02 \x01(\fR\acertPem\x12\x17\n" +
 	"\akey_pem\x18\x03 \x01(\fR\x06keyPem\x12\"\n" +
-	"\rclient_ca_pem\x18\x04 \x01(\fR\vclientCaPem\"\x80\x02\n" +
+	"\rclient_ca_pem\x18\x04 \x01(\fR\vclientCaPem\x12\x14\n" +
+	"\x05force\x18\x05 \x01(\bR\x05force\"\x80\x02\n" +
 	"\x1aReloadCertificatesResponse\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x01 \x01(\x04R\n" +
@@ -2770,7 +3007,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x06binary\x18\x03 \x01(\fH\x00R\x06binary\x12.\n" +
 	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04timeB\t\n" +
 	"\apayload\"\x11\n" +
-	"\x0fGetStatsRequest\"\xfb\x05\n" +
+	"\x0fGetStatsRequest\"\xa7\x06\n" +
 	"\rListenerStats\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12*\n" +
@@ -2786,7 +3023,8 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	" \x01(\x04R\bbytesOut\x120\n" +
 	"\x14slow_consumer_closes\x18\v \x01(\x04R\x12slowConsumerCloses\x12\x84\x01\n" +
 	"\x1dclient_certificate_rejections\x18\f \x03(\v2@.wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntryR\x1bclientCertificateRejections\x12\x14\n" +
-	"\x05drops\x18\r \x01(\x04R\x05drops\x1aD\n" +
+	"\x05drops\x18\r \x01(\x04R\x05drops\x12*\n" +
+	"\x11names_not_covered\x18\x10 \x01(\x04R\x0fnamesNotCovered\x1aD\n" +
 	"\x16HandshakeFailuresEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\x1aN\n" +
@@ -2819,7 +3057,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x13ListFailuresRequest\x12\x1a\n" +
 	"\blistener\x18\x01 \x01(\tR\blistener\x120\n" +
 	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x14\n" +
-	"\x05limit\x18\x03 \x01(\x05R\x05limit\"\xac\x02\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\"\x9f\x04\n" +
 	"\x10HandshakeFailure\x12.\n" +
 	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1a\n" +
 	"\blistener\x18\x02 \x01(\tR\blistener\x12%\n" +
@@ -2829,9 +3067,26 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x05stage\x18\x05 \x01(\tR\x05stage\x12\x16\n" +
 	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x18\n" +
 	"\amessage\x18\a \x01(\tR\amessage\x12<\n" +
-	"\x1aclient_certificate_subject\x18\b \x01(\tR\x18clientCertificateSubject\"V\n" +
+	"\x1aclient_certificate_subject\x18\b \x01(\tR\x18clientCertificateSubject\x12:\n" +
+	"\x19client_certificate_issuer\x18\n" +
+	" \x01(\tR\x17clientCertificateIssuer\x12:\n" +
+	"\x19client_certificate_serial\x18\v \x01(\tR\x17clientCertificateSerial\x12:\n" +
+	"\x19client_certificate_sha256\x18\f \x01(\tR\x17clientCertificateSha256\x12)\n" +
+	"\x10certificate_sans\x18\r \x03(\tR\x0fcertificateSans\x12\x12\n" +
+	"\x04name\x18\x0e \x01(\tR\x04name\"V\n" +
 	"\x14ListFailuresResponse\x12>\n" +
-	"\bfailures\x18\x01 \x03(\v2\".wssgate.admin.v1.HandshakeFailureR\bfailures*;\n" +
+	"\bfailures\x18\x01 \x03(\v2\".wssgate.admin.v1.HandshakeFailureR\bfailures\"E\n" +
+	"\x10ListNamesRequest\x121\n" +
+	"\x06within\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x06within\"\x90\x01\n" +
+	"\aNameUse\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n" +
+	"\n" +
+	"handshakes\x18\x02 \x01(\x04R\n" +
+	"handshakes\x127\n" +
+	"\tlast_seen\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x12\x18\n" +
+	"\acovered\x18\x04 \x01(\bR\acovered\"D\n" +
+	"\x11ListNamesResponse\x12/\n" +
+	"\x05names\x18\x01 \x03(\v2\x19.wssgate.admin.v1.NameUseR\x05names*;\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\f\n" +
 	"\bROLE_APP\x10\x01\x12\x0f\n" +
@@ -2839,7 +3094,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x10SessionEventType\x12\"\n" +
 	"\x1eSESSION_EVENT_TYPE_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cSESSION_EVENT_TYPE_CONNECTED\x10\x01\x12#\n" +
-	"\x1fSESSION_EVENT_TYPE_DISCONNECTED\x10\x022\x8c\t\n" +
+	"\x1fSESSION_EVENT_TYPE_DISCONNECTED\x10\x022\xe2\t\n" +
 	"\fAdminService\x12f\n" +
 	"\x0fGetCertificates\x12(.wssgate.admin.v1.GetCertificatesRequest\x1a).wssgate.admin.v1.GetCertificatesResponse\x12o\n" +
 	"\x12ReloadCertificates\x12+.wssgate.admin.v1.ReloadCertificatesRequest\x1a,.wssgate.admin.v1.ReloadCertificatesResponse\x12]\n" +
@@ -2853,7 +3108,8 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\aPublish\x12 .wssgate.admin.v1.PublishRequest\x1a!.wssgate.admin.v1.PublishResponse\x12V\n" +
 	"\tSubscribe\x12\".wssgate.admin.v1.SubscribeRequest\x1a#.wssgate.admin.v1.SubscribeResponse0\x01\x12Q\n" +
 	"\bGetStats\x12!.wssgate.admin.v1.GetStatsRequest\x1a\".wssgate.admin.v1.GetStatsResponse\x12]\n" +
-	"\fListFailures\x12%.wssgate.admin.v1.ListFailuresRequest\x1a&.wssgate.admin.v1.ListFailuresResponseB\xbd\x01\n" +
+	"\fListFailures\x12%.wssgate.admin.v1.ListFailuresRequest\x1a&.wssgate.admin.v1.ListFailuresResponse\x12T\n" +
+	"\tListNames\x12\".wssgate.admin.v1.ListNamesRequest\x1a#.wssgate.admin.v1.ListNamesResponseB\xbd\x01\n" +
 	"\x14com.wssgate.admin.v1B\n" +
 	"AdminProtoP\x01Z7github.com/wssgate/wssgate/gen/wssgate/admin/v1;adminv1\xa2\x02\x03WAX\xaa\x02\x10Wssgate.Admin.V1\xca\x02\x10Wssgate\\Admin\\V1\xe2\x02\x1cWssgate\\Admin\\V1\\GPBMetadata\xea\x02\x12Wssgate::Admin::V1b\x06proto3"
 
@@ -2870,7 +3126,7 @@ func file_wssgate_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_wssgate_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	(Role)(0),                          // 0: wssgate.admin.v1.Role
 	(SessionEventType)(0),              // 1: wssgate.admin.v1.SessionEventType
@@ -2906,72 +3162,80 @@ var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	(*ListFailuresRequest)(nil),        // 31: wssgate.admin.v1.ListFailuresRequest
 	(*HandshakeFailure)(nil),           // 32: wssgate.admin.v1.HandshakeFailure
 	(*ListFailuresResponse)(nil),       // 33: wssgate.admin.v1.ListFailuresResponse
-	nil,                                // 34: wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
-	nil,                                // 35: wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
-	(*timestamppb.Timestamp)(nil),      // 36: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),        // 37: google.protobuf.Duration
+	(*ListNamesRequest)(nil),           // 34: wssgate.admin.v1.ListNamesRequest
+	(*NameUse)(nil),                    // 35: wssgate.admin.v1.NameUse
+	(*ListNamesResponse)(nil),          // 36: wssgate.admin.v1.ListNamesResponse
+	nil,                                // 37: wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
+	nil,                                // 38: wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
+	(*timestamppb.Timestamp)(nil),      // 39: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 40: google.protobuf.Duration
 }
 var file_wssgate_admin_v1_admin_proto_depIdxs = []int32{
-	36, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
-	36, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
-	36, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
+	39, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
+	39, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
+	39, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 3: wssgate.admin.v1.GetCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
-	36, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	39, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 5: wssgate.admin.v1.ReloadCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
 	7,  // 6: wssgate.admin.v1.ReloadCertificatesResponse.refused_sessions:type_name -> wssgate.admin.v1.SessionImpact
 	0,  // 7: wssgate.admin.v1.Session.role:type_name -> wssgate.admin.v1.Role
-	36, // 8: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
-	36, // 9: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
+	39, // 8: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
+	39, // 9: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
 	0,  // 10: wssgate.admin.v1.ListSessionsRequest.role:type_name -> wssgate.admin.v1.Role
 	8,  // 11: wssgate.admin.v1.ListSessionsResponse.sessions:type_name -> wssgate.admin.v1.Session
 	8,  // 12: wssgate.admin.v1.GetSessionResponse.session:type_name -> wssgate.admin.v1.Session
 	0,  // 13: wssgate.admin.v1.WatchSessionsRequest.role:type_name -> wssgate.admin.v1.Role
 	1,  // 14: wssgate.admin.v1.WatchSessionsResponse.type:type_name -> wssgate.admin.v1.SessionEventType
-	36, // 15: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
+	39, // 15: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
 	8,  // 16: wssgate.admin.v1.WatchSessionsResponse.session:type_name -> wssgate.admin.v1.Session
-	36, // 17: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
+	39, // 17: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
 	0,  // 18: wssgate.admin.v1.ListenerStats.role:type_name -> wssgate.admin.v1.Role
-	34, // 19: wssgate.admin.v1.ListenerStats.handshake_failures:type_name -> wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
-	35, // 20: wssgate.admin.v1.ListenerStats.client_certificate_rejections:type_name -> wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
-	36, // 21: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
-	37, // 22: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
-	36, // 23: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
+	37, // 19: wssgate.admin.v1.ListenerStats.handshake_failures:type_name -> wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
+	38, // 20: wssgate.admin.v1.ListenerStats.client_certificate_rejections:type_name -> wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
+	39, // 21: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
+	40, // 22: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
+	39, // 23: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
 	26, // 24: wssgate.admin.v1.GetStatsResponse.listeners:type_name -> wssgate.admin.v1.ListenerStats
 	28, // 25: wssgate.admin.v1.GetStatsResponse.process:type_name -> wssgate.admin.v1.ProcessStats
 	29, // 26: wssgate.admin.v1.GetStatsResponse.certificates:type_name -> wssgate.admin.v1.CertificateExpiry
 	27, // 27: wssgate.admin.v1.GetStatsResponse.reloads:type_name -> wssgate.admin.v1.CertificateReloads
-	36, // 28: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
-	36, // 29: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
+	39, // 28: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
+	39, // 29: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
 	32, // 30: wssgate.admin.v1.ListFailuresResponse.failures:type_name -> wssgate.admin.v1.HandshakeFailure
-	3,  // 31: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
-	5,  // 32: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
-	9,  // 33: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
-	11, // 34: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
-	13, // 35: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
-	15, // 36: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
-	17, // 37: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
-	19, // 38: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
-	21, // 39: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
-	23, // 40: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
-	25, // 41: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
-	31, // 42: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
-	4,  // 43: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
-	6,  // 44: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
-	10, // 45: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
-	12, // 46: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
-	14, // 47: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
-	16, // 48: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
-	18, // 49: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
-	20, // 50: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
-	22, // 51: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
-	24, // 52: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
-	30, // 53: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
-	33, // 54: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
-	43, // [43:55] is the sub-list for method output_type
-	31, // [31:43] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	40, // 31: wssgate.admin.v1.ListNamesRequest.within:type_name -> google.protobuf.Duration
+	39, // 32: wssgate.admin.v1.NameUse.last_seen:type_name -> google.protobuf.Timestamp
+	35, // 33: wssgate.admin.v1.ListNamesResponse.names:type_name -> wssgate.admin.v1.NameUse
+	3,  // 34: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
+	5,  // 35: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
+	9,  // 36: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
+	11, // 37: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
+	13, // 38: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
+	15, // 39: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
+	17, // 40: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
+	19, // 41: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
+	21, // 42: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
+	23, // 43: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
+	25, // 44: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
+	31, // 45: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
+	34, // 46: wssgate.admin.v1.AdminService.ListNames:input_type -> wssgate.admin.v1.ListNamesRequest
+	4,  // 47: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
+	6,  // 48: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
+	10, // 49: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
+	12, // 50: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
+	14, // 51: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
+	16, // 52: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
+	18, // 53: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
+	20, // 54: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
+	22, // 55: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
+	24, // 56: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
+	30, // 57: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
+	33, // 58: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
+	36, // 59: wssgate.admin.v1.AdminService.ListNames:output_type -> wssgate.admin.v1.ListNamesResponse
+	47, // [47:60] is the sub-list for method output_type
+	34, // [34:47] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_wssgate_admin_v1_admin_proto_init() }
@@ -2997,7 +3261,7 @@ func file_wssgate_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wssgate_admin_v1_admin_proto_rawDesc), len(file_wssgate_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   34,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
