@@ -17,8 +17,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/wssgate/wssgate/gateway/certs/certstest"
-	"github.com/wssgate/wssgate/internal/daemontest"
 	adminv1 "github.com/wssgate/wssgate/gen/wssgate/admin/v1"
+	"github.com/wssgate/wssgate/internal/daemontest"
 )
 
 // TestDevHostnamesAndRealAddress: in development mode the generated

@@ -62,7 +62,7 @@ func TestFailuresClientCertificate(t *testing.T) {
 	}, {
 		Time: time.Now(), Listener: "app", RemoteAddr: "192.0.2.3:1234", Stage: "tls", Reason: "name_not_covered",
 		Message: `client asked for "socket.example", which the certificate does not cover [DNS:localhost]`,
-		Name: "socket.example", CertificateSANs: []string{"DNS:localhost"},
+		Name:    "socket.example", CertificateSANs: []string{"DNS:localhost"},
 	}}
 	r := runCtl(t, "--addr", e.addr, "failures").want(t, 0)
 	for _, w := range []string{`CN=evil issuer="CN=other CA" serial="e318" sha256="444a"`, `client asked for "socket.example"`} {
