@@ -198,11 +198,13 @@ func (g *Gateway) Start(ctx context.Context) error {
 		return err
 	}
 	g.app.Endpoints = listener.Endpoints{
-		PublicHost: g.cfg.App.PublicHost,
-		AppPort:    publicPort(g.cfg.App.PublicPort, g.app.Addr()),
-		WSPath:     g.cfg.App.WSPath,
-		DevicePort: publicPort(g.cfg.Device.PublicPort, g.device.Addr()),
-		DevicePath: g.cfg.Device.Path,
+		PublicHost:       g.cfg.App.PublicHost,
+		DevicePublicHost: g.cfg.Device.PublicHost,
+		DeviceBindIP:     listener.BindIP(g.device.Addr()),
+		AppPort:          publicPort(g.cfg.App.PublicPort, g.app.Addr()),
+		WSPath:           g.cfg.App.WSPath,
+		DevicePort:       publicPort(g.cfg.Device.PublicPort, g.device.Addr()),
+		DevicePath:       g.cfg.Device.Path,
 	}
 	g.started = time.Now()
 	g.serve("app", g.app.Serve)

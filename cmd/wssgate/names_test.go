@@ -97,3 +97,46 @@ func TestNamesThroughTheAdminAPI(t *testing.T) {
 		t.Fatalf("ListNames after the forced reload: got %v (%v), want socket.example not covered", names, err)
 	}
 }
+
+// TestCheckNamesAndURLs: `wssgate check` handshakes with each configured
+// name, prints the advertised URLs, and warns about a name clients used
+// that the certificate on disk no longer covers.
+func TestCheckNamesAndURLs(t *testing.T) {
+	dir := t.TempDir()
+	ca := certstest.NewCA(t, "test CA")
+	caFile := ca.WriteCA(t, dir)
+	ca.Issue(t, certstest.LeafOptions{CN: "localhost", DNS: []string{"localhost", "example.com", "socket.example"}}).Write(t, dir, "server")
+	app, dev, adm := freePort(t), freePort(t), freePort(t)
+	cfg := writeConfig(t, dir, "tls:\n  certificates: [{cert: server.pem, key: server-key.pem}]\n  root_ca: "+caFile+"\n  watch: false\n"+
+		"  hostnames: [localhost, example.com]\ndevice: {address: '"+dev+"', client_auth: none, tokens: [{device: d1, sha256: "+
+		"'2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b'}]}\n"+
+		"app: {address: '"+app+"', auth: {mode: none}}\nadmin: {address: '"+adm+"'}\nops: {address: 'off'}\n")
+	start(t, binary(t), nil, "--config", cfg)
+	c, err := tls.Dial("tcp", dev, &tls.Config{RootCAs: ca.Pool, ServerName: "socket.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	// A renewal on disk that drops socket.example (not reloaded: watch is off).
+	ca.Issue(t, certstest.LeafOptions{CN: "localhost", DNS: []string{"localhost", "example.com"}}).Write(t, dir, "server")
+	var out strings.Builder
+	waitUntil(t, "the name reported", func() bool {
+		out.Reset()
+		run(context.Background(), []string{"check", "--config", cfg}, &out, &out)
+		return strings.Contains(out.String(), `WARN  clients used "socket.example": 1 handshake, last `)
+	})
+	_, appPort, _ := net.SplitHostPort(app)
+	_, devPort, _ := net.SplitHostPort(dev)
+	// The live handshakes (one per configured name and listener) see the
+	// certificate still served, not the one on disk.
+	for _, w := range []string{`app listener ` + app, `as "localhost", not the certificate on disk`, `as "example.com", not the certificate on disk`,
+		"opens wss://localhost:" + appPort + "/ws; devices connect to wss://localhost:" + devPort + "/device",
+		"names clients used recently (admin API " + adm + ") are covered"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("check output lacks %q:\n%s", w, out.String())
+		}
+	}
+	if n := strings.Count(out.String(), "not the certificate on disk"); n != 4 {
+		t.Errorf("live handshakes: got %d, want 2 names × 2 listeners:\n%s", n, out.String())
+	}
+}
