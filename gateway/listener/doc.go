@@ -3,7 +3,11 @@
 // configuration: the web app, /ws for browsers, /.well-known/wssgate and
 // /wssgate.js) and Device (raw TLS and a zero-copy gobwas/ws upgrade, no
 // net/http on the path; upgrade.go bounds the request and keeps frames sent
-// before the 101, tlsinfo.go records what TLS negotiated).
+// before the 101, tlsinfo.go records what TLS negotiated). coverage.go
+// checks at each ClientHello whether the served certificate covers the SNI
+// (or dialled IP) and records misses and the names of successful
+// handshakes; plainhttp.go answers plain HTTP on the app port (308 to
+// https://, or a 400 hint) before TLS sees it.
 //
 // A listener does the handshake, names the peer (session.Info) and hands
 // the connection to its Upgraded callback, which starts the session on a
