@@ -118,8 +118,8 @@ type Session struct {
 	writerWG sync.WaitGroup
 
 	msgsIn, bytesIn, msgsOut, bytesOut atomic.Uint64
-	drops                              atomic.Uint64 // frames lost: overflow, failed or timed-out write
-	lastActivity                       atomic.Int64  // unix nanoseconds
+	drops                              atomic.Uint64     // frames lost: overflow, failed or timed-out write
+	lastActivity                       atomic.Int64      // unix nanoseconds
 	rate                               limit.SessionRate // the reader's only
 }
 
