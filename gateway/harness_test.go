@@ -31,6 +31,7 @@ type harness struct {
 	dir    string
 	app    string // host:port
 	device string
+	logw   io.Writer // if set by mutate: the gateway's log goes here too
 }
 
 // newHarness starts a gateway; mutate may change the configuration
@@ -53,7 +54,11 @@ func newHarness(t *testing.T, mutate func(c *config.Config, h *harness)) *harnes
 		t.Fatalf("config: %v", err)
 	}
 	h.cfg = c
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var w io.Writer = testWriter{t}
+	if h.logw != nil {
+		w = io.MultiWriter(w, h.logw)
+	}
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	g, err := New(c, log)
 	if err != nil {
 		t.Fatalf("New: %v", err)
