@@ -132,6 +132,8 @@ func statsToProto(s StatsSnapshot, now time.Time) *adminv1.GetStatsResponse {
 			Version:        s.Process.Version,
 		},
 		CertificateGeneration: s.CertificateGeneration,
+		MemoryBudgetBytes:     s.MemoryBudgetBytes,
+		MemoryInUseBytes:      s.MemoryInUseBytes,
 	}
 	if !s.Process.StartedAt.IsZero() {
 		r.Process.Uptime = durationpb.New(now.Sub(s.Process.StartedAt))
@@ -153,6 +155,7 @@ func statsToProto(s StatsSnapshot, now time.Time) *adminv1.GetStatsResponse {
 			NamesNotCovered:    l.NamesNotCovered,
 
 			ClientCertificateRejections: l.ClientCertRejections,
+			SessionCloses:               l.SessionCloses,
 		})
 	}
 	for _, x := range s.Reloads {

@@ -168,6 +168,8 @@ type ListenerStats struct {
 	// ClientCertRejections counts refused client certificates by reason ("unknown_ca",
 	// "expired", "revoked", ...).
 	ClientCertRejections map[string]uint64
+	// SessionCloses counts the closes the gateway started, by close code in decimal ("1013").
+	SessionCloses map[string]uint64
 }
 
 // ReloadStats count certificate reloads of one trigger ("admin", "sighup", "file").
@@ -198,6 +200,8 @@ type StatsSnapshot struct {
 	CertificateGeneration uint64
 	Certificates          []CertificateExpiry
 	Reloads               []ReloadStats
+	MemoryBudgetBytes     uint64 // limits.memory_budget
+	MemoryInUseBytes      uint64 // held of it now
 }
 
 // Failure is one failed handshake.

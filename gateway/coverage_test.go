@@ -56,7 +56,7 @@ func newClassicHarness(t *testing.T, mutate func(c *config.Config, h *harness)) 
 		certFile, keyFile := leaf.Write(t, h.dir, "classic")
 		c.TLS.Certificates = []config.CertPair{{Cert: certFile, Key: keyFile}}
 		c.App.Address, c.Device.Address = "127.0.0.2:0", "127.0.0.2:0"
-		h.logTo = logs
+		h.logw = logs
 		if mutate != nil {
 			mutate(c, h)
 		}

@@ -29,10 +29,12 @@ import (
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/config"
 	"github.com/wssgate/wssgate/gateway/hub"
+	"github.com/wssgate/wssgate/gateway/limit"
 	"github.com/wssgate/wssgate/gateway/listener"
 	"github.com/wssgate/wssgate/gateway/protocol"
 	"github.com/wssgate/wssgate/gateway/session"
 	"github.com/wssgate/wssgate/gateway/web"
+	"github.com/wssgate/wssgate/internal/logsample"
 )
 
 // Listener names, as the admin API and metrics report them.
@@ -56,6 +58,9 @@ type Gateway struct {
 	names    *certs.NameLog // names of successful handshakes, checked by reloads
 
 	appLimits, deviceLimits session.Limits
+	budget                  *limit.Budget      // process-wide, shared by every session
+	flap                    *limit.Flapping    // nil: flapping detection off
+	sample                  *logsample.Sampler // the gateway's floodable lines (replaced, limits)
 
 	started      time.Time
 	draining     atomic.Bool
@@ -85,7 +90,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	}
 	g.names = certs.NewNameLog(0)
 	g.certs.SetNameLog(g.names, cfg.TLS.NamesWindow)
-	g.appLimits, g.deviceLimits = limits(cfg.App.Limits), limits(cfg.Device.Limits)
+	g.newLimits()
 	g.hub = hub.New(cfg.Node, nil)
 	g.hub.SetDirect(g.deviceFor)
 	g.appProto = &protocol.App{Hub: g.hub, Subscribe: cfg.App.Subscribe, Publish: cfg.App.Publish, Log: log, Ended: g.ended}
@@ -123,7 +128,8 @@ func (g *Gateway) newListeners() error {
 	if err != nil {
 		return err
 	}
-	appCounters, appLog := &listener.Counters{Name: AppListener, Role: session.RoleApp}, g.log.With("listener", AppListener)
+	appLog := g.log.With("listener", AppListener)
+	appCounters := &listener.Counters{Name: AppListener, Role: session.RoleApp, Sample: newSampler(appLog)}
 	appCover := listener.NewCoverage(g.certs.Current, g.names, appCounters, appLog, 0)
 	g.app = &listener.App{
 		Name:             AppListener,
@@ -134,14 +140,15 @@ func (g *Gateway) newListeners() error {
 		ClientJS:         web.ClientJS(),
 		AllowedOrigins:   cfg.App.AllowedOrigins,
 		HandshakeTimeout: cfg.App.Limits.HandshakeTimeout,
-		MaxConnections:   cfg.App.Limits.MaxConnections,
+		Limits:           acceptLimits(cfg.App.Limits),
 		CertGeneration:   g.generation,
 		Upgraded:         g.appUpgraded,
 		Log:              appLog,
 		Counters:         appCounters,
 	}
 	clientAuth := map[string]certs.ClientAuth{"none": certs.ClientAuthNone, "optional": certs.ClientAuthOptional, "require": certs.ClientAuthRequire}
-	devCounters, devLog := &listener.Counters{Name: DeviceListener, Role: session.RoleDevice}, g.log.With("listener", DeviceListener)
+	devLog := g.log.With("listener", DeviceListener)
+	devCounters := &listener.Counters{Name: DeviceListener, Role: session.RoleDevice, Sample: newSampler(devLog)}
 	devCover := listener.NewCoverage(g.certs.Current, g.names, devCounters, devLog, 0)
 	g.device = &listener.Device{
 		Name:             DeviceListener,
@@ -151,7 +158,7 @@ func (g *Gateway) newListeners() error {
 		Auth:             g.devAuth.Authenticate,
 		HandshakeTimeout: cfg.Device.Limits.HandshakeTimeout,
 		MaxRequestBytes:  int(cfg.Device.MaxRequestBytes),
-		MaxConnections:   cfg.Device.Limits.MaxConnections,
+		Limits:           acceptLimits(cfg.Device.Limits),
 		CertGeneration:   g.generation,
 		Upgraded:         g.deviceUpgraded,
 		Log:              devLog,
@@ -175,13 +182,27 @@ func Hostnames(cfg *config.Config) []string {
 	return hs
 }
 
-func limits(l config.Limits) session.Limits {
+func (g *Gateway) sessionLimits(l config.Limits) session.Limits {
 	return session.Limits{
 		MaxMessage:   int64(l.MaxMessage),
 		QueueBytes:   int(l.QueueBytes),
 		WriteTimeout: l.WriteTimeout,
 		PingInterval: l.PingInterval,
 		IdleTimeout:  l.IdleTimeout,
+		Budget:       g.budget,
+		MsgsPerSec:   l.MaxMessagesPerS,
+		BytesPerSec:  float64(l.MaxBytesPerS),
+		Sample:       g.sample,
+	}
+}
+
+// acceptLimits are what a listener checks at accept.
+func acceptLimits(l config.Limits) listener.Limits {
+	return listener.Limits{
+		MaxConnections:      l.MaxConnections,
+		MaxConnectionsPerIP: l.MaxConnectionsPerIP,
+		RatePerSecond:       l.HandshakeRate.PerSecond,
+		RateBurst:           l.HandshakeRate.Burst,
 	}
 }
 
@@ -293,6 +314,9 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 	errs = append(errs, <-appDone)
 	g.wg.Wait()
 	errs = append(errs, g.hub.Close())
+	for _, s := range []*logsample.Sampler{g.app.Counters.Sample, g.device.Counters.Sample, g.sample} {
+		s.Close() // writes the last summaries
+	}
 	return errors.Join(errs...)
 }
 

@@ -31,7 +31,7 @@ type harness struct {
 	dir    string
 	app    string // host:port
 	device string
-	logTo  io.Writer // also gets the gateway's log when set by mutate
+	logw   io.Writer // if set by mutate: the gateway's log goes here too
 }
 
 // newHarness starts a gateway; mutate may change the configuration
@@ -54,11 +54,11 @@ func newHarness(t *testing.T, mutate func(c *config.Config, h *harness)) *harnes
 		t.Fatalf("config: %v", err)
 	}
 	h.cfg = c
-	var logw io.Writer = testWriter{t}
-	if h.logTo != nil {
-		logw = io.MultiWriter(logw, h.logTo)
+	var w io.Writer = testWriter{t}
+	if h.logw != nil {
+		w = io.MultiWriter(w, h.logw)
 	}
-	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	g, err := New(c, log)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -24,7 +24,7 @@ type App struct {
 	Endpoints        Endpoints
 	AllowedOrigins   []string // empty: same host only; "*": any
 	HandshakeTimeout time.Duration
-	MaxConnections   int
+	Limits           Limits // checked at accept, before TLS; MaxConnections also caps sessions
 	CertGeneration   func() uint64
 	// Upgraded starts the session of an upgraded connection on a goroutine
 	// of its own and returns; done is called when the session has ended.
@@ -43,7 +43,7 @@ func (a *App) Listen(addr string) error {
 	if err != nil {
 		return fmt.Errorf("listen app %s: %w", addr, err)
 	}
-	a.ln = ln
+	a.ln = newLimitListener(ln, a.Limits, a.Counters, func(f Failure) { a.Counters.fail(a.Log, f) }, true)
 	a.Counters.Address = ln.Addr().String()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+a.WSPath, a.serveWS)
@@ -51,7 +51,8 @@ func (a *App) Listen(addr string) error {
 	mux.Handle("GET /wssgate.js", a.ClientJS)
 	mux.Handle("/", a.Root)
 	a.srv = &http.Server{
-		Handler:           mux,
+		Handler:           a.refuseOr(mux),
+		ConnContext:       refusedContext,
 		TLSConfig:         a.TLS,
 		ReadHeaderTimeout: a.HandshakeTimeout, // also bounds the TLS handshake
 		IdleTimeout:       2 * time.Minute,
@@ -60,6 +61,27 @@ func (a *App) Listen(addr string) error {
 		ConnState:         a.connState,
 	}
 	return nil
+}
+
+// refuseOr answers 503 on connections accepted over a limit (see
+// limitListener) and serves next on the others.
+func (a *App) refuseOr(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := refusedOf(r.Context())
+		if rc == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Connection", "close")
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "server busy: "+rc.reason.String(), http.StatusServiceUnavailable)
+		if r.ProtoMajor == 2 { // no Connection: close in HTTP/2
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
+			}
+			rc.Close()
+		}
+	})
 }
 
 // Addr returns the bound address.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wssgate/wssgate/gateway/session"
+	"github.com/wssgate/wssgate/internal/logsample"
 )
 
 // Reason classifies a failed handshake.
@@ -25,13 +26,16 @@ const (
 	TLSFailure
 	TooLarge
 	TooManyConnections
+	TooManyConnectionsPerIP
+	HandshakeRate
 	NameNotCovered // the served certificate does not cover the SNI or dialled IP
 	numReasons
 )
 
 var reasonNames = [numReasons]string{
 	"bad_path", "bad_origin", "unauthenticated", "bad_client_certificate", "timeout",
-	"not_websocket", "not_tls", "tls", "too_large", "too_many_connections", "name_not_covered",
+	"not_websocket", "not_tls", "tls", "too_large", "too_many_connections",
+	"too_many_connections_per_ip", "handshake_rate", "name_not_covered",
 }
 
 // String returns the reason's metric label, e.g. "bad_origin".
@@ -57,6 +61,9 @@ type Counters struct {
 	failures     [numReasons]atomic.Uint64
 	Open         atomic.Int64 // sessions open now
 	Sessions     session.Totals
+	// Sample, if set, samples the handshake-failure log lines by reason
+	// (every failure is still counted and remembered). Its owner closes it.
+	Sample *logsample.Sampler
 
 	mu          sync.Mutex              // guards recent, next and certRejects
 	recent      [recentFailures]Failure // ring buffer of the latest failures
@@ -90,7 +97,7 @@ type Failure struct {
 	Time              time.Time
 	Remote            string
 	ServerName        string // SNI
-	Stage             string // "tls", "upgrade" or "auth"
+	Stage             string // "accept", "tls", "upgrade" or "auth"
 	Reason            Reason
 	Message           string // one line
 	ClientCertSubject string // client certificate, if one was presented
@@ -116,9 +123,14 @@ func (s *Counters) Fail(f Failure) {
 	s.mu.Unlock()
 }
 
-// fail counts, remembers and logs one failed handshake, in one line.
+// fail counts, remembers and logs one failed handshake, in one line
+// (sampled by reason when s.Sample is set: an attacker can fail handshakes
+// as fast as they connect).
 func (s *Counters) fail(log *slog.Logger, f Failure) {
 	s.Fail(f)
+	if s.Sample != nil && !s.Sample.Allow(f.Reason.String()) {
+		return
+	}
 	log.Info("handshake failed", f.attrs()...)
 }
 

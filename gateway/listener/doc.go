@@ -3,11 +3,15 @@
 // configuration: the web app, /ws for browsers, /.well-known/wssgate and
 // /wssgate.js) and Device (raw TLS and a zero-copy gobwas/ws upgrade, no
 // net/http on the path; upgrade.go bounds the request and keeps frames sent
-// before the 101, tlsinfo.go records what TLS negotiated). coverage.go
-// checks at each ClientHello whether the served certificate covers the SNI
-// (or dialled IP) and records misses and the names of successful
-// handshakes; plainhttp.go answers plain HTTP on the app port (308 to
-// https://, or a 400 hint) before TLS sees it.
+// before the 101 and refuses malformed headers, tlsinfo.go records what TLS
+// negotiated). limits.go wraps both net.Listeners: max_connections,
+// max_connections_per_ip and handshake_rate are checked at accept, before
+// TLS (a TLS alert; the app answers 503 to a few refused connections).
+// Handshake-failure log lines are sampled by reason (Counters.Sample).
+// coverage.go checks at each ClientHello whether the served certificate
+// covers the SNI (or dialled IP) and records misses and the names of
+// successful handshakes; plainhttp.go answers plain HTTP on the app port
+// (308 to https://, or a 400 hint) before TLS sees it.
 //
 // A listener does the handshake, names the peer (session.Info) and hands
 // the connection to its Upgraded callback, which starts the session on a

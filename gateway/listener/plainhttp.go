@@ -45,6 +45,9 @@ func (l *sniffListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, refused := c.(*refusedConn); refused {
+		return c, nil // answered 503 over TLS; refusedContext must see it unwrapped
+	}
 	return &sniffConn{Conn: c, a: l.a}, nil
 }
 

@@ -1988,7 +1988,7 @@ type ListenerStats struct {
 	// handshake_failures counts failed handshakes by reason, every reason present (0
 	// included): "bad_path", "bad_origin", "unauthenticated", "bad_client_certificate",
 	// "timeout", "not_websocket", "not_tls", "tls", "too_large", "too_many_connections",
-	// "name_not_covered".
+	// "too_many_connections_per_ip", "handshake_rate", "name_not_covered".
 	HandshakeFailures map[string]uint64 `protobuf:"bytes,6,rep,name=handshake_failures,json=handshakeFailures,proto3" json:"handshake_failures,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// messages_in counts frames received from peers.
 	MessagesIn uint64 `protobuf:"varint,7,opt,name=messages_in,json=messagesIn,proto3" json:"messages_in,omitempty"`
@@ -2006,6 +2006,11 @@ type ListenerStats struct {
 	// drops counts frames lost on this listener's sessions: outbound queue overflow, or a
 	// failed or timed-out write. Loss is never silent.
 	Drops uint64 `protobuf:"varint,13,opt,name=drops,proto3" json:"drops,omitempty"`
+	// session_closes counts the closes the gateway started on this listener (not the peer's
+	// closes it echoed), keyed by close code in decimal: "1002", "1007", "1009" (protocol
+	// errors), "1008" (rate limit), "1013" (slow consumer, memory budget), "4001" (replaced),
+	// "4008" (identity held off), "1001" (shutdown, idle) and codes sent by operators.
+	SessionCloses map[string]uint64 `protobuf:"bytes,15,rep,name=session_closes,json=sessionCloses,proto3" json:"session_closes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// names_not_covered counts handshakes whose SNI (or, without SNI, dialled IP) the served
 	// certificate did not cover, whether or not the client then aborted.
 	NamesNotCovered uint64 `protobuf:"varint,16,opt,name=names_not_covered,json=namesNotCovered,proto3" json:"names_not_covered,omitempty"`
@@ -2132,6 +2137,13 @@ func (x *ListenerStats) GetDrops() uint64 {
 		return x.Drops
 	}
 	return 0
+}
+
+func (x *ListenerStats) GetSessionCloses() map[string]uint64 {
+	if x != nil {
+		return x.SessionCloses
+	}
+	return nil
 }
 
 func (x *ListenerStats) GetNamesNotCovered() uint64 {
@@ -2363,9 +2375,14 @@ type GetStatsResponse struct {
 	// certificates are the expiries of the served certificates.
 	Certificates []*CertificateExpiry `protobuf:"bytes,4,rep,name=certificates,proto3" json:"certificates,omitempty"`
 	// reloads count certificate reloads by trigger.
-	Reloads       []*CertificateReloads `protobuf:"bytes,5,rep,name=reloads,proto3" json:"reloads,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Reloads []*CertificateReloads `protobuf:"bytes,5,rep,name=reloads,proto3" json:"reloads,omitempty"`
+	// memory_budget_bytes is the process-wide memory budget (limits.memory_budget) that read
+	// buffers of partial messages and outbound queues draw from.
+	MemoryBudgetBytes uint64 `protobuf:"varint,6,opt,name=memory_budget_bytes,json=memoryBudgetBytes,proto3" json:"memory_budget_bytes,omitempty"`
+	// memory_in_use_bytes is how much of the budget is held now.
+	MemoryInUseBytes uint64 `protobuf:"varint,7,opt,name=memory_in_use_bytes,json=memoryInUseBytes,proto3" json:"memory_in_use_bytes,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GetStatsResponse) Reset() {
@@ -2431,6 +2448,20 @@ func (x *GetStatsResponse) GetReloads() []*CertificateReloads {
 		return x.Reloads
 	}
 	return nil
+}
+
+func (x *GetStatsResponse) GetMemoryBudgetBytes() uint64 {
+	if x != nil {
+		return x.MemoryBudgetBytes
+	}
+	return 0
+}
+
+func (x *GetStatsResponse) GetMemoryInUseBytes() uint64 {
+	if x != nil {
+		return x.MemoryInUseBytes
+	}
+	return 0
 }
 
 // ListFailuresRequest filters the failure history. Empty filters match everything.
@@ -3007,7 +3038,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x06binary\x18\x03 \x01(\fH\x00R\x06binary\x12.\n" +
 	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04timeB\t\n" +
 	"\apayload\"\x11\n" +
-	"\x0fGetStatsRequest\"\xa7\x06\n" +
+	"\x0fGetStatsRequest\"\xc4\a\n" +
 	"\rListenerStats\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12*\n" +
@@ -3023,12 +3054,16 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	" \x01(\x04R\bbytesOut\x120\n" +
 	"\x14slow_consumer_closes\x18\v \x01(\x04R\x12slowConsumerCloses\x12\x84\x01\n" +
 	"\x1dclient_certificate_rejections\x18\f \x03(\v2@.wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntryR\x1bclientCertificateRejections\x12\x14\n" +
-	"\x05drops\x18\r \x01(\x04R\x05drops\x12*\n" +
+	"\x05drops\x18\r \x01(\x04R\x05drops\x12Y\n" +
+	"\x0esession_closes\x18\x0f \x03(\v22.wssgate.admin.v1.ListenerStats.SessionClosesEntryR\rsessionCloses\x12*\n" +
 	"\x11names_not_covered\x18\x10 \x01(\x04R\x0fnamesNotCovered\x1aD\n" +
 	"\x16HandshakeFailuresEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\x1aN\n" +
 	" ClientCertificateRejectionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\x1a@\n" +
+	"\x12SessionClosesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"V\n" +
 	"\x12CertificateReloads\x12\x18\n" +
@@ -3047,13 +3082,15 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x11CertificateExpiry\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x16\n" +
 	"\x06serial\x18\x02 \x01(\tR\x06serial\x127\n" +
-	"\tnot_after\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bnotAfter\"\xcb\x02\n" +
+	"\tnot_after\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bnotAfter\"\xaa\x03\n" +
 	"\x10GetStatsResponse\x12=\n" +
 	"\tlisteners\x18\x01 \x03(\v2\x1f.wssgate.admin.v1.ListenerStatsR\tlisteners\x128\n" +
 	"\aprocess\x18\x02 \x01(\v2\x1e.wssgate.admin.v1.ProcessStatsR\aprocess\x125\n" +
 	"\x16certificate_generation\x18\x03 \x01(\x04R\x15certificateGeneration\x12G\n" +
 	"\fcertificates\x18\x04 \x03(\v2#.wssgate.admin.v1.CertificateExpiryR\fcertificates\x12>\n" +
-	"\areloads\x18\x05 \x03(\v2$.wssgate.admin.v1.CertificateReloadsR\areloads\"y\n" +
+	"\areloads\x18\x05 \x03(\v2$.wssgate.admin.v1.CertificateReloadsR\areloads\x12.\n" +
+	"\x13memory_budget_bytes\x18\x06 \x01(\x04R\x11memoryBudgetBytes\x12-\n" +
+	"\x13memory_in_use_bytes\x18\a \x01(\x04R\x10memoryInUseBytes\"y\n" +
 	"\x13ListFailuresRequest\x12\x1a\n" +
 	"\blistener\x18\x01 \x01(\tR\blistener\x120\n" +
 	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x14\n" +
@@ -3126,7 +3163,7 @@ func file_wssgate_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_wssgate_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	(Role)(0),                          // 0: wssgate.admin.v1.Role
 	(SessionEventType)(0),              // 1: wssgate.admin.v1.SessionEventType
@@ -3167,75 +3204,77 @@ var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	(*ListNamesResponse)(nil),          // 36: wssgate.admin.v1.ListNamesResponse
 	nil,                                // 37: wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
 	nil,                                // 38: wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
-	(*timestamppb.Timestamp)(nil),      // 39: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),        // 40: google.protobuf.Duration
+	nil,                                // 39: wssgate.admin.v1.ListenerStats.SessionClosesEntry
+	(*timestamppb.Timestamp)(nil),      // 40: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 41: google.protobuf.Duration
 }
 var file_wssgate_admin_v1_admin_proto_depIdxs = []int32{
-	39, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
-	39, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
-	39, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
+	40, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
+	40, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
+	40, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 3: wssgate.admin.v1.GetCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
-	39, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	40, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 5: wssgate.admin.v1.ReloadCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
 	7,  // 6: wssgate.admin.v1.ReloadCertificatesResponse.refused_sessions:type_name -> wssgate.admin.v1.SessionImpact
 	0,  // 7: wssgate.admin.v1.Session.role:type_name -> wssgate.admin.v1.Role
-	39, // 8: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
-	39, // 9: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
+	40, // 8: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
+	40, // 9: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
 	0,  // 10: wssgate.admin.v1.ListSessionsRequest.role:type_name -> wssgate.admin.v1.Role
 	8,  // 11: wssgate.admin.v1.ListSessionsResponse.sessions:type_name -> wssgate.admin.v1.Session
 	8,  // 12: wssgate.admin.v1.GetSessionResponse.session:type_name -> wssgate.admin.v1.Session
 	0,  // 13: wssgate.admin.v1.WatchSessionsRequest.role:type_name -> wssgate.admin.v1.Role
 	1,  // 14: wssgate.admin.v1.WatchSessionsResponse.type:type_name -> wssgate.admin.v1.SessionEventType
-	39, // 15: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
+	40, // 15: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
 	8,  // 16: wssgate.admin.v1.WatchSessionsResponse.session:type_name -> wssgate.admin.v1.Session
-	39, // 17: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
+	40, // 17: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
 	0,  // 18: wssgate.admin.v1.ListenerStats.role:type_name -> wssgate.admin.v1.Role
 	37, // 19: wssgate.admin.v1.ListenerStats.handshake_failures:type_name -> wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
 	38, // 20: wssgate.admin.v1.ListenerStats.client_certificate_rejections:type_name -> wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
-	39, // 21: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
-	40, // 22: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
-	39, // 23: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
-	26, // 24: wssgate.admin.v1.GetStatsResponse.listeners:type_name -> wssgate.admin.v1.ListenerStats
-	28, // 25: wssgate.admin.v1.GetStatsResponse.process:type_name -> wssgate.admin.v1.ProcessStats
-	29, // 26: wssgate.admin.v1.GetStatsResponse.certificates:type_name -> wssgate.admin.v1.CertificateExpiry
-	27, // 27: wssgate.admin.v1.GetStatsResponse.reloads:type_name -> wssgate.admin.v1.CertificateReloads
-	39, // 28: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
-	39, // 29: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
-	32, // 30: wssgate.admin.v1.ListFailuresResponse.failures:type_name -> wssgate.admin.v1.HandshakeFailure
-	40, // 31: wssgate.admin.v1.ListNamesRequest.within:type_name -> google.protobuf.Duration
-	39, // 32: wssgate.admin.v1.NameUse.last_seen:type_name -> google.protobuf.Timestamp
-	35, // 33: wssgate.admin.v1.ListNamesResponse.names:type_name -> wssgate.admin.v1.NameUse
-	3,  // 34: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
-	5,  // 35: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
-	9,  // 36: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
-	11, // 37: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
-	13, // 38: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
-	15, // 39: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
-	17, // 40: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
-	19, // 41: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
-	21, // 42: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
-	23, // 43: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
-	25, // 44: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
-	31, // 45: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
-	34, // 46: wssgate.admin.v1.AdminService.ListNames:input_type -> wssgate.admin.v1.ListNamesRequest
-	4,  // 47: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
-	6,  // 48: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
-	10, // 49: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
-	12, // 50: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
-	14, // 51: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
-	16, // 52: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
-	18, // 53: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
-	20, // 54: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
-	22, // 55: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
-	24, // 56: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
-	30, // 57: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
-	33, // 58: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
-	36, // 59: wssgate.admin.v1.AdminService.ListNames:output_type -> wssgate.admin.v1.ListNamesResponse
-	47, // [47:60] is the sub-list for method output_type
-	34, // [34:47] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	39, // 21: wssgate.admin.v1.ListenerStats.session_closes:type_name -> wssgate.admin.v1.ListenerStats.SessionClosesEntry
+	40, // 22: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
+	41, // 23: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
+	40, // 24: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
+	26, // 25: wssgate.admin.v1.GetStatsResponse.listeners:type_name -> wssgate.admin.v1.ListenerStats
+	28, // 26: wssgate.admin.v1.GetStatsResponse.process:type_name -> wssgate.admin.v1.ProcessStats
+	29, // 27: wssgate.admin.v1.GetStatsResponse.certificates:type_name -> wssgate.admin.v1.CertificateExpiry
+	27, // 28: wssgate.admin.v1.GetStatsResponse.reloads:type_name -> wssgate.admin.v1.CertificateReloads
+	40, // 29: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
+	40, // 30: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
+	32, // 31: wssgate.admin.v1.ListFailuresResponse.failures:type_name -> wssgate.admin.v1.HandshakeFailure
+	41, // 32: wssgate.admin.v1.ListNamesRequest.within:type_name -> google.protobuf.Duration
+	40, // 33: wssgate.admin.v1.NameUse.last_seen:type_name -> google.protobuf.Timestamp
+	35, // 34: wssgate.admin.v1.ListNamesResponse.names:type_name -> wssgate.admin.v1.NameUse
+	3,  // 35: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
+	5,  // 36: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
+	9,  // 37: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
+	11, // 38: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
+	13, // 39: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
+	15, // 40: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
+	17, // 41: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
+	19, // 42: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
+	21, // 43: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
+	23, // 44: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
+	25, // 45: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
+	31, // 46: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
+	34, // 47: wssgate.admin.v1.AdminService.ListNames:input_type -> wssgate.admin.v1.ListNamesRequest
+	4,  // 48: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
+	6,  // 49: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
+	10, // 50: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
+	12, // 51: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
+	14, // 52: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
+	16, // 53: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
+	18, // 54: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
+	20, // 55: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
+	22, // 56: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
+	24, // 57: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
+	30, // 58: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
+	33, // 59: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
+	36, // 60: wssgate.admin.v1.AdminService.ListNames:output_type -> wssgate.admin.v1.ListNamesResponse
+	48, // [48:61] is the sub-list for method output_type
+	35, // [35:48] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_wssgate_admin_v1_admin_proto_init() }
@@ -3261,7 +3300,7 @@ func file_wssgate_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wssgate_admin_v1_admin_proto_rawDesc), len(file_wssgate_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   37,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
