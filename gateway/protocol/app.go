@@ -158,10 +158,17 @@ func (c *appConn) Subscriptions() []string {
 	return slices.Clone(c.subs)
 }
 
-// Subscriptions lists what session s receives (its patterns, or a
+// Subscriptions lists what session e receives (its patterns, or a
 // device's down channel), whatever its protocol.
-func Subscriptions(s *session.Session) []string {
-	if l, ok := s.Handler().(interface{ Subscriptions() []string }); ok {
+func Subscriptions(e session.Entry) []string {
+	type lister interface{ Subscriptions() []string }
+	if s, ok := e.(*session.Session); ok {
+		if l, ok := s.Handler().(lister); ok {
+			return l.Subscriptions()
+		}
+		return nil
+	}
+	if l, ok := e.(lister); ok {
 		return l.Subscriptions()
 	}
 	return nil
