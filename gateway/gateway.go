@@ -31,6 +31,7 @@ import (
 	"github.com/wssgate/wssgate/gateway/hub"
 	"github.com/wssgate/wssgate/gateway/listener"
 	"github.com/wssgate/wssgate/gateway/protocol"
+	"github.com/wssgate/wssgate/gateway/protocol/socketio"
 	"github.com/wssgate/wssgate/gateway/session"
 	"github.com/wssgate/wssgate/gateway/web"
 )
@@ -53,8 +54,11 @@ type Gateway struct {
 	appProto *protocol.App
 	devProto *protocol.Device
 	devAuth  *auth.Device
+	sio      *socketio.Server   // nil when app.socketio.enabled is false
+	sioProto *protocol.SocketIO // its events → channels
+	sioWG    sync.WaitGroup     // Socket.IO WebSocket transports (sessions not in the registry)
 
-	appLimits, deviceLimits session.Limits
+	appLimits, deviceLimits, sioLimits session.Limits
 
 	started      time.Time
 	draining     atomic.Bool
@@ -88,6 +92,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	g.appProto = &protocol.App{Hub: g.hub, Subscribe: cfg.App.Subscribe, Publish: cfg.App.Publish, Log: log, Ended: g.ended}
 	g.devProto = &protocol.Device{Hub: g.hub, Log: log, Ended: g.ended}
 	if err := g.newListeners(); err != nil {
+		return nil, err
+	}
+	if err := g.newSocketIO(); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -276,6 +283,7 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 	}
 	n := g.registry.CloseAll(ws.StatusGoingAway, "server shutting down")
 	g.log.Info("shutting down", "sessions", n)
+	errs = append(errs, g.shutdownSocketIO(ctx)) // transports closed, never a Socket.IO DISCONNECT
 	if err := g.registry.WaitEmpty(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("wait for %d sessions: %w", g.registry.Len(), err))
 	}

@@ -3,6 +3,7 @@ package listener
 import (
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/wssgate/wssgate/gateway/session"
 )
@@ -56,3 +57,26 @@ func (a *App) ServeSocketIOWebSocket(w http.ResponseWriter, r *http.Request) {
 // SocketIOUpgradedFunc starts the transport session of an upgraded
 // Socket.IO connection; done is called when it has ended.
 type SocketIOUpgradedFunc func(conn net.Conn, info *session.Info, r *http.Request, done func())
+
+// SocketIOInfo describes the client of a Socket.IO handshake request, as
+// sessionInfo does for /ws (Identity and Transport are the caller's).
+func (a *App) SocketIOInfo(r *http.Request) session.Info {
+	info := session.Info{
+		Listener:    a.Name,
+		Role:        session.RoleApp,
+		RemoteAddr:  r.RemoteAddr,
+		ConnectedAt: time.Now(),
+		Origin:      r.Header.Get("Origin"),
+		UserAgent:   r.UserAgent(),
+	}
+	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		info.LocalAddr = la.String()
+	}
+	if r.TLS != nil {
+		fillTLS(&info, *r.TLS)
+	}
+	if a.CertGeneration != nil {
+		info.CertGeneration = a.CertGeneration()
+	}
+	return info
+}
