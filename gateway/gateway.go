@@ -7,8 +7,10 @@
 // Lifecycle: New builds everything and binds nothing; Start binds both
 // listeners and serves them on goroutines the Gateway owns (accept loops,
 // the certificate file watcher); Shutdown stops accepting, sends 1001 Going
-// Away to every session, waits (bounded) and stops those goroutines.
-// Sessions run on goroutines the registry tracks. Every method is safe for
+// Away to every session, closes the Socket.IO transports (socketio.go),
+// waits (bounded) and stops those goroutines. Sessions run on goroutines
+// the registry tracks; Socket.IO WebSocket transports on goroutines counted
+// in sioWG. Every method is safe for
 // concurrent use.
 package gateway
 
