@@ -86,6 +86,7 @@ func sessionToProto(s SessionInfo) *adminv1.Session {
 		CertificateGeneration:  s.CertGeneration,
 		Origin:                 s.Origin,
 		UserAgent:              s.UserAgent,
+		Transport:              s.Transport,
 		Subscriptions:          s.Subscriptions,
 		MessagesIn:             s.MessagesIn,
 		MessagesOut:            s.MessagesOut,

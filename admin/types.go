@@ -93,6 +93,7 @@ type SessionInfo struct {
 	BytesOut        uint64
 	QueueLen        int
 	Drops           uint64 // frames lost: queue overflow, failed or timed-out write
+	Transport       string // "websocket", "socketio-polling" or "socketio-websocket"
 }
 
 // SessionFilter selects sessions; empty fields match everything.

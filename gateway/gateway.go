@@ -7,8 +7,10 @@
 // Lifecycle: New builds everything and binds nothing; Start binds both
 // listeners and serves them on goroutines the Gateway owns (accept loops,
 // the certificate file watcher); Shutdown stops accepting, sends 1001 Going
-// Away to every session, waits (bounded) and stops those goroutines.
-// Sessions run on goroutines the registry tracks. Every method is safe for
+// Away to every session, closes the Socket.IO transports (socketio.go),
+// waits (bounded) and stops those goroutines. Sessions run on goroutines
+// the registry tracks; Socket.IO WebSocket transports on goroutines counted
+// in sioWG. Every method is safe for
 // concurrent use.
 package gateway
 
@@ -32,6 +34,7 @@ import (
 	"github.com/wssgate/wssgate/gateway/limit"
 	"github.com/wssgate/wssgate/gateway/listener"
 	"github.com/wssgate/wssgate/gateway/protocol"
+	"github.com/wssgate/wssgate/gateway/protocol/socketio"
 	"github.com/wssgate/wssgate/gateway/session"
 	"github.com/wssgate/wssgate/gateway/web"
 	"github.com/wssgate/wssgate/internal/logsample"
@@ -55,12 +58,15 @@ type Gateway struct {
 	appProto *protocol.App
 	devProto *protocol.Device
 	devAuth  *auth.Device
-	names    *certs.NameLog // names of successful handshakes, checked by reloads
+	names    *certs.NameLog     // names of successful handshakes, checked by reloads
+	sio      *socketio.Server   // nil when app.socketio.enabled is false
+	sioProto *protocol.SocketIO // its events → channels
+	sioWG    sync.WaitGroup     // Socket.IO WebSocket transports (sessions not in the registry)
 
-	appLimits, deviceLimits session.Limits
-	budget                  *limit.Budget      // process-wide, shared by every session
-	flap                    *limit.Flapping    // nil: flapping detection off
-	sample                  *logsample.Sampler // the gateway's floodable lines (replaced, limits)
+	appLimits, deviceLimits, sioLimits session.Limits
+	budget                             *limit.Budget      // process-wide, shared by every session
+	flap                               *limit.Flapping    // nil: flapping detection off
+	sample                             *logsample.Sampler // the gateway's floodable lines (replaced, limits)
 
 	started      time.Time
 	draining     atomic.Bool
@@ -96,6 +102,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	g.appProto = &protocol.App{Hub: g.hub, Subscribe: cfg.App.Subscribe, Publish: cfg.App.Publish, Log: log, Ended: g.ended}
 	g.devProto = &protocol.Device{Hub: g.hub, Log: log, Ended: g.ended}
 	if err := g.newListeners(); err != nil {
+		return nil, err
+	}
+	if err := g.newSocketIO(); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -308,6 +317,7 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 	}
 	n := g.registry.CloseAll(ws.StatusGoingAway, "server shutting down")
 	g.log.Info("shutting down", "sessions", n)
+	errs = append(errs, g.shutdownSocketIO(ctx)) // transports closed, never a Socket.IO DISCONNECT
 	if err := g.registry.WaitEmpty(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("wait for %d sessions: %w", g.registry.Len(), err))
 	}

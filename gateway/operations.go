@@ -35,7 +35,7 @@ type SessionView struct {
 	Subscriptions []string
 }
 
-func view(s *session.Session) SessionView {
+func view(s session.Entry) SessionView {
 	return SessionView{Info: s.Info(), Live: s.Snapshot(), Subscriptions: protocol.Subscriptions(s)}
 }
 
@@ -58,7 +58,7 @@ func (g *Gateway) Session(id string) (SessionView, error) {
 	return view(s), nil
 }
 
-func (g *Gateway) find(id string) (*session.Session, error) {
+func (g *Gateway) find(id string) (session.Entry, error) {
 	s, ok := g.registry.Get(id)
 	if !ok {
 		return nil, fmt.Errorf("session %q: %w", id, ErrNotFound)
@@ -81,9 +81,13 @@ func (g *Gateway) CloseSession(id string, code ws.StatusCode, reason string) err
 
 // SendToSession queues one frame to a session, as is (no envelope).
 func (g *Gateway) SendToSession(id string, binary bool, data []byte) error {
-	s, err := g.find(id)
+	e, err := g.find(id)
 	if err != nil {
 		return err
+	}
+	s, ok := e.(*session.Session)
+	if !ok {
+		return fmt.Errorf("session %q is a Socket.IO client, which receives events, not frames: publish to a channel it subscribed to: %w", id, ErrInvalid)
 	}
 	op := ws.OpText
 	if binary {
@@ -109,7 +113,7 @@ func (g *Gateway) Reconnect(ctx context.Context, below uint64, listenerName stri
 	if below == 0 {
 		below = g.certs.Current().Generation
 	}
-	targets := g.registry.List(func(s *session.Session) bool {
+	targets := g.registry.List(func(s session.Entry) bool {
 		info := s.Info()
 		return info.CertGeneration < below && (listenerName == "" || info.Listener == listenerName)
 	})

@@ -138,6 +138,9 @@ func closeAll(conns []*conn) {
 // dialSubscriber returns a dial function for ramp: an app client
 // subscribed to pattern.
 func (b *bench) dialSubscriber(pattern string, timeout time.Duration) func(context.Context, int) (*conn, error) {
+	if b.o.socketIO {
+		return b.dialSocketIO(pattern, timeout)
+	}
 	return func(ctx context.Context, _ int) (*conn, error) {
 		c, err := b.dialApp(ctx)
 		if err != nil {

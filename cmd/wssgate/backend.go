@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -178,6 +179,7 @@ func infoOf(i session.Info) admin.SessionInfo {
 		CertGeneration:  i.CertGeneration,
 		Origin:          i.Origin,
 		UserAgent:       i.UserAgent,
+		Transport:       cmp.Or(i.Transport, "websocket"),
 	}
 }
 

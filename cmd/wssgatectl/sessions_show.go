@@ -49,6 +49,7 @@ func printSession(k *kv, s *adminv1.Session, now time.Time) error {
 	k.add("certificate_generation", u(s.GetCertificateGeneration()))
 	k.add("origin", s.GetOrigin())
 	k.add("user_agent", s.GetUserAgent())
+	k.add("transport", s.GetTransport())
 	k.add("subscriptions", strings.Join(s.GetSubscriptions(), ", "))
 	k.add("messages_in", u(s.GetMessagesIn()))
 	k.add("messages_out", u(s.GetMessagesOut()))

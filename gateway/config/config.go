@@ -153,6 +153,7 @@ type App struct {
 	Publish   []string `yaml:"publish"`
 	Limits    Limits   `yaml:"limits"`
 	Auth      AppAuth  `yaml:"auth"`
+	SocketIO  SocketIO `yaml:"socketio"`
 }
 
 // Device is the WSS listener for devices.

@@ -72,6 +72,7 @@ func (c *Config) ApplyDefaults() {
 	}
 	c.App.Limits.applyDefaults()
 	c.App.Auth.applyDefaults()
+	c.App.SocketIO.applyDefaults()
 	setStr(&c.Device.Address, DefaultDeviceAddress)
 	setStr(&c.Device.Path, DefaultDevicePath)
 	setStr(&c.Device.ClientAuth, "none")

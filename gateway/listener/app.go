@@ -29,9 +29,16 @@ type App struct {
 	// Upgraded starts the session of an upgraded connection on a goroutine
 	// of its own and returns; done is called when the session has ended.
 	Upgraded func(conn net.Conn, info *session.Info, done func())
-	Log      *slog.Logger
-	Counters *Counters
-	Coverage *Coverage // whose Config wraps TLS; nil: no coverage check
+	// SocketIO serves SocketIOPath (app.socketio); nil: Socket.IO is
+	// disabled and the path answers a 404 that says so.
+	SocketIO     http.Handler
+	SocketIOPath string
+	// SocketIOUpgraded starts the WebSocket transport of a Socket.IO
+	// client (see ServeSocketIOWebSocket).
+	SocketIOUpgraded SocketIOUpgradedFunc
+	Log              *slog.Logger
+	Counters         *Counters
+	Coverage         *Coverage // whose Config wraps TLS; nil: no coverage check
 
 	ln  net.Listener
 	srv *http.Server
@@ -49,6 +56,9 @@ func (a *App) Listen(addr string) error {
 	mux.HandleFunc("GET "+a.WSPath, a.serveWS)
 	mux.HandleFunc("GET /.well-known/wssgate", a.serveWellKnown)
 	mux.Handle("GET /wssgate.js", a.ClientJS)
+	if a.SocketIOPath != "" {
+		mux.Handle(a.SocketIOPath, a.socketIO())
+	}
 	mux.Handle("/", a.Root)
 	a.srv = &http.Server{
 		Handler:           a.refuseOr(mux),

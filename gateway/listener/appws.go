@@ -17,24 +17,31 @@ import (
 
 // serveWS upgrades a browser (or other app client) to the JSON protocol.
 func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
+	conn, info, ok := a.upgrade(w, r)
+	if !ok {
+		return
+	}
+	// The session gets a goroutine of its own: net/http's connection state
+	// (request, buffers, this goroutine's stack) is freed while it lives.
+	a.Upgraded(conn, &info, func() { a.Counters.Open.Add(-1) })
+}
+
+// upgrade admits and upgrades r; when it reports true the connection
+// holds one Open slot, which the session's done gives back.
+func (a *App) upgrade(w http.ResponseWriter, r *http.Request) (net.Conn, session.Info, bool) {
 	f := Failure{Remote: r.RemoteAddr, Stage: "upgrade"}
 	if r.TLS != nil {
 		f.ServerName = r.TLS.ServerName
 	}
 	if !a.admit(w, r, &f) {
-		return
+		return nil, session.Info{}, false
 	}
-	started := false // from here on this request holds one Open slot
-	defer func() {
-		if !started {
-			a.Counters.Open.Add(-1)
-		}
-	}()
 	conn, rw, _, err := ws.UpgradeHTTP(r, w)
 	if err != nil {
+		a.Counters.Open.Add(-1)
 		f.Reason, f.Message = NotWebSocket, err.Error()
 		a.Counters.fail(a.Log, f)
-		return
+		return nil, session.Info{}, false
 	}
 	// Frames a client sent without waiting for the 101 are in net/http's
 	// buffer: the session reads them first.
@@ -46,10 +53,7 @@ func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
 	info := a.sessionInfo(r, conn)
 	_ = conn.SetDeadline(time.Time{})
 	a.Counters.HandshakesOK.Add(1)
-	started = true
-	// The session gets a goroutine of its own: net/http's connection state
-	// (request, buffers, this goroutine's stack) is freed while it lives.
-	a.Upgraded(withEarlyData(conn, early), &info, func() { a.Counters.Open.Add(-1) })
+	return withEarlyData(conn, early), info, true
 }
 
 // admit checks what may refuse an upgrade before it happens (protocol,

@@ -28,14 +28,33 @@ const (
 	TooManyConnections
 	TooManyConnectionsPerIP
 	HandshakeRate
-	NameNotCovered // the served certificate does not cover the SNI or dialled IP
+	// Socket.IO (app listener, app.socketio.path): see socketio.Reason*.
+	BadRequest        // a malformed Engine.IO or Socket.IO request or packet
+	UnknownSID        // a sid the server does not know (or no longer: sticky sessions?)
+	TransportMismatch // a websocket request for a sid that is not polling
+	UnsupportedEIO    // EIO other than 4 (socket.io-client 2.x speaks EIO=3)
+	BadHandshake      // a handshake that is not a GET
+	SocketIODisabled  // a request for the path while app.socketio.enabled is false
+	NameNotCovered    // the served certificate does not cover the SNI or dialled IP
 	numReasons
 )
 
 var reasonNames = [numReasons]string{
 	"bad_path", "bad_origin", "unauthenticated", "bad_client_certificate", "timeout",
 	"not_websocket", "not_tls", "tls", "too_large", "too_many_connections",
-	"too_many_connections_per_ip", "handshake_rate", "name_not_covered",
+	"too_many_connections_per_ip", "handshake_rate",
+	"bad_request", "unknown_sid", "transport_mismatch", "unsupported_eio", "bad_handshake", "socketio_disabled",
+	"name_not_covered",
+}
+
+// ReasonNamed returns the reason whose String is name.
+func ReasonNamed(name string) (Reason, bool) {
+	for i, n := range reasonNames {
+		if n == name {
+			return Reason(i), true
+		}
+	}
+	return 0, false
 }
 
 // String returns the reason's metric label, e.g. "bad_origin".

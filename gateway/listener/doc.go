@@ -1,7 +1,9 @@
 // Package listener holds wssgate's two kinds of listener, thin adapters
 // between sockets and sessions: App (net/http over the shared TLS
-// configuration: the web app, /ws for browsers, /.well-known/wssgate and
-// /wssgate.js) and Device (raw TLS and a zero-copy gobwas/ws upgrade, no
+// configuration: the web app, /ws for browsers, /.well-known/wssgate,
+// /wssgate.js and the Socket.IO path, socketio.go: the gateway's Socket.IO
+// server, or a 404 saying it is disabled; its failures, origin rules and
+// WebSocket upgrades are the listener's) and Device (raw TLS and a zero-copy gobwas/ws upgrade, no
 // net/http on the path; upgrade.go bounds the request and keeps frames sent
 // before the 101 and refuses malformed headers, tlsinfo.go records what TLS
 // negotiated). limits.go wraps both net.Listeners: max_connections,

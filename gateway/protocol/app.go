@@ -41,9 +41,7 @@ func (p *App) NewSession(conn net.Conn, info *session.Info, limits *session.Limi
 type appConn struct {
 	p *App
 	s *session.Session
-
-	mu   sync.Mutex // guards subs
-	subs []string   // patterns subscribed in the hub, in order
+	subList
 }
 
 var (
@@ -84,84 +82,107 @@ func (c *appConn) OnMessage(s *session.Session, op ws.OpCode, data []byte) {
 func (c *appConn) handle(req *Request) (reached int, code string, err error) {
 	switch req.Type {
 	case TypeSubscribe:
-		code, err := c.subscribe(req.Channel)
+		code, err := c.p.subscribe(c, &c.subList, req.Channel)
 		return -1, code, err
 	case TypeUnsubscribe:
-		if !c.removeSub(req.Channel) {
-			return -1, CodeNotFound, fmt.Errorf("not subscribed to %s", req.Channel)
-		}
-		c.p.Hub.Unsubscribe(c, req.Channel)
-		return -1, "", nil
+		code, err := c.p.unsubscribe(c, &c.subList, req.Channel)
+		return -1, code, err
 	case TypePublish:
-		return c.publish(req)
+		data, binary, err := req.Payload()
+		if err != nil {
+			return -1, CodeBadRequest, err
+		}
+		return c.p.publish(req.Channel, data, binary)
 	}
 	return -1, CodeBadRequest, fmt.Errorf("unknown type %q", req.Type)
 }
 
-func (c *appConn) subscribe(pattern string) (code string, err error) {
+// subList is one client's subscribed patterns, in order, bounded by
+// MaxSubscriptions; both app protocols (/ws and Socket.IO) keep one.
+type subList struct {
+	mu   sync.Mutex // guards subs
+	subs []string   // patterns subscribed in the hub, in order
+}
+
+// subscribe checks pattern against the allow-list and the session's bound
+// and subscribes sub: the one rule of /ws and Socket.IO.
+func (p *App) subscribe(sub hub.Subscriber, l *subList, pattern string) (code string, err error) {
 	if err := hub.ValidPattern(pattern); err != nil {
 		return CodeBadRequest, err
 	}
-	if !slices.ContainsFunc(c.p.Subscribe, func(a string) bool { return hub.Covers(a, pattern) }) {
+	if !slices.ContainsFunc(p.Subscribe, func(a string) bool { return hub.Covers(a, pattern) }) {
 		return CodeForbidden, fmt.Errorf("subscribe to %s not allowed", pattern)
 	}
-	c.mu.Lock()
-	n, dup := len(c.subs), slices.Contains(c.subs, pattern)
-	c.mu.Unlock()
+	l.mu.Lock()
+	n, dup := len(l.subs), slices.Contains(l.subs, pattern)
+	l.mu.Unlock()
 	if !dup && n >= MaxSubscriptions {
 		return CodeLimit, fmt.Errorf("at most %d subscriptions per session", MaxSubscriptions)
 	}
-	if err := c.p.Hub.Subscribe(c, pattern); err != nil {
+	if err := p.Hub.Subscribe(sub, pattern); err != nil {
 		return CodeInternal, err
 	}
 	if !dup {
-		c.mu.Lock()
-		c.subs = append(c.subs, pattern)
-		c.mu.Unlock()
+		l.mu.Lock()
+		l.subs = append(l.subs, pattern)
+		l.mu.Unlock()
 	}
 	return "", nil
 }
 
-func (c *appConn) publish(req *Request) (reached int, code string, err error) {
-	if err := hub.ValidChannel(req.Channel); err != nil {
+// unsubscribe removes one of the session's patterns.
+func (p *App) unsubscribe(sub hub.Subscriber, l *subList, pattern string) (code string, err error) {
+	if !l.remove(pattern) {
+		return CodeNotFound, fmt.Errorf("not subscribed to %s", pattern)
+	}
+	p.Hub.Unsubscribe(sub, pattern)
+	return "", nil
+}
+
+// publish checks channel against the allow-list and publishes.
+func (p *App) publish(channel string, data []byte, binary bool) (reached int, code string, err error) {
+	if err := hub.ValidChannel(channel); err != nil {
 		return -1, CodeBadRequest, err
 	}
-	if !slices.ContainsFunc(c.p.Publish, func(a string) bool { return hub.Match(a, req.Channel) }) {
-		return -1, CodeForbidden, fmt.Errorf("publish to %s not allowed", req.Channel)
+	if !slices.ContainsFunc(p.Publish, func(a string) bool { return hub.Match(a, channel) }) {
+		return -1, CodeForbidden, fmt.Errorf("publish to %s not allowed", channel)
 	}
-	data, binary, err := req.Payload()
-	if err != nil {
-		return -1, CodeBadRequest, err
-	}
-	n, err := c.p.Hub.Publish(context.Background(), hub.Message{Channel: req.Channel, Binary: binary, Data: data})
+	n, err := p.Hub.Publish(context.Background(), hub.Message{Channel: channel, Binary: binary, Data: data})
 	if err != nil && !errors.Is(err, context.Canceled) {
-		return n, CodeInternal, fmt.Errorf("publish to %s: %w", req.Channel, err)
+		return n, CodeInternal, fmt.Errorf("publish to %s: %w", channel, err)
 	}
 	return n, "", nil
 }
 
-func (c *appConn) removeSub(pattern string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	i := slices.Index(c.subs, pattern)
+func (l *subList) remove(pattern string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	i := slices.Index(l.subs, pattern)
 	if i < 0 {
 		return false
 	}
-	c.subs = slices.Delete(c.subs, i, i+1)
+	l.subs = slices.Delete(l.subs, i, i+1)
 	return true
 }
 
 // Subscriptions lists the session's patterns, for the admin API.
-func (c *appConn) Subscriptions() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.subs)
+func (l *subList) Subscriptions() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.subs)
 }
 
-// Subscriptions lists what session s receives (its patterns, or a
+// Subscriptions lists what session e receives (its patterns, or a
 // device's down channel), whatever its protocol.
-func Subscriptions(s *session.Session) []string {
-	if l, ok := s.Handler().(interface{ Subscriptions() []string }); ok {
+func Subscriptions(e session.Entry) []string {
+	type lister interface{ Subscriptions() []string }
+	if s, ok := e.(*session.Session); ok {
+		if l, ok := s.Handler().(lister); ok {
+			return l.Subscriptions()
+		}
+		return nil
+	}
+	if l, ok := e.(lister); ok {
 		return l.Subscriptions()
 	}
 	return nil

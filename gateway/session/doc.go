@@ -6,7 +6,10 @@
 // the hub nor any envelope.
 //
 // Concurrency contract: Send, Close and the accessors are safe from any
-// goroutine. Handler callbacks run on the reader goroutine. Run returns only
+// goroutine. Handler callbacks run on the reader goroutine. The Registry
+// holds Entries: a *Session, or a client that outlives one connection (a
+// Socket.IO client of package protocol, whose WebSocket transport is a
+// Session the registry does not list). Run returns only
 // after the writer has stopped and the connection is closed. The writer
 // goroutine is started and ended by the session itself (it parks while
 // there is traffic and ends after a ping interval with nothing but pings).

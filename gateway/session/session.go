@@ -80,6 +80,9 @@ type Info struct {
 	CertGeneration  uint64
 	Origin          string
 	UserAgent       string
+	// Transport is "" for a WebSocket speaking the listener's own protocol,
+	// "socketio-polling" or "socketio-websocket" for a Socket.IO client.
+	Transport string
 }
 
 // Handler gives a session its protocol. Both methods run on the reader

@@ -716,7 +716,11 @@ type Session struct {
 	QueueLength uint32 `protobuf:"varint,23,opt,name=queue_length,json=queueLength,proto3" json:"queue_length,omitempty"`
 	// drops counts frames lost on this session: outbound queue overflow, or a failed or
 	// timed-out write.
-	Drops         uint64 `protobuf:"varint,24,opt,name=drops,proto3" json:"drops,omitempty"`
+	Drops uint64 `protobuf:"varint,24,opt,name=drops,proto3" json:"drops,omitempty"`
+	// transport is "websocket" for a WebSocket speaking the listener's own protocol, or
+	// "socketio-polling" / "socketio-websocket" for a Socket.IO client (HTTP long-polling, or
+	// a WebSocket after the upgrade or from the start).
+	Transport     string `protobuf:"bytes,27,opt,name=transport,proto3" json:"transport,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -917,6 +921,13 @@ func (x *Session) GetDrops() uint64 {
 		return x.Drops
 	}
 	return 0
+}
+
+func (x *Session) GetTransport() string {
+	if x != nil {
+		return x.Transport
+	}
+	return ""
 }
 
 // ListSessionsRequest filters and pages the session list. Empty filters match everything.
@@ -1988,7 +1999,9 @@ type ListenerStats struct {
 	// handshake_failures counts failed handshakes by reason, every reason present (0
 	// included): "bad_path", "bad_origin", "unauthenticated", "bad_client_certificate",
 	// "timeout", "not_websocket", "not_tls", "tls", "too_large", "too_many_connections",
-	// "too_many_connections_per_ip", "handshake_rate", "name_not_covered".
+	// "too_many_connections_per_ip", "handshake_rate", "bad_request", "unknown_sid",
+	// "transport_mismatch", "unsupported_eio", "bad_handshake", "socketio_disabled",
+	// "name_not_covered".
 	HandshakeFailures map[string]uint64 `protobuf:"bytes,6,rep,name=handshake_failures,json=handshakeFailures,proto3" json:"handshake_failures,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// messages_in counts frames received from peers.
 	MessagesIn uint64 `protobuf:"varint,7,opt,name=messages_in,json=messagesIn,proto3" json:"messages_in,omitempty"`
@@ -2950,7 +2963,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1a\n" +
 	"\bidentity\x18\x02 \x01(\tR\bidentity\x128\n" +
 	"\x18peer_certificate_subject\x18\x03 \x01(\tR\x16peerCertificateSubject\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x82\a\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xa0\a\n" +
 	"\aSession\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\blistener\x18\x02 \x01(\tR\blistener\x12*\n" +
@@ -2980,7 +2993,8 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\bbytes_in\x18\x15 \x01(\x04R\abytesIn\x12\x1b\n" +
 	"\tbytes_out\x18\x16 \x01(\x04R\bbytesOut\x12!\n" +
 	"\fqueue_length\x18\x17 \x01(\rR\vqueueLength\x12\x14\n" +
-	"\x05drops\x18\x18 \x01(\x04R\x05drops\"\xe9\x01\n" +
+	"\x05drops\x18\x18 \x01(\x04R\x05drops\x12\x1c\n" +
+	"\ttransport\x18\x1b \x01(\tR\ttransport\"\xe9\x01\n" +
 	"\x13ListSessionsRequest\x12\x1a\n" +
 	"\blistener\x18\x01 \x01(\tR\blistener\x12*\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x16.wssgate.admin.v1.RoleR\x04role\x12\x1a\n" +
