@@ -53,6 +53,8 @@ type Gateway struct {
 	appProto *protocol.App
 	devProto *protocol.Device
 	devAuth  *auth.Device
+	appAuth  *appAuth
+	stopAuth context.CancelFunc // ends the verifiers' JWKS refresh (set by Start)
 
 	appLimits, deviceLimits session.Limits
 
@@ -76,6 +78,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	if g.devAuth, err = auth.NewDevice(cfg, log); err != nil {
 		return nil, err
 	}
+	if g.appAuth, err = newAppAuth(cfg, log); err != nil {
+		return nil, err
+	}
 	if g.certs, err = NewCertStore(cfg); err != nil {
 		return nil, err
 	}
@@ -85,7 +90,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	g.appLimits, g.deviceLimits = limits(cfg.App.Limits), limits(cfg.Device.Limits)
 	g.hub = hub.New(cfg.Node, nil)
 	g.hub.SetDirect(g.deviceFor)
-	g.appProto = &protocol.App{Hub: g.hub, Subscribe: cfg.App.Subscribe, Publish: cfg.App.Publish, Log: log, Ended: g.ended}
+	g.appProto = &protocol.App{Hub: g.hub, Subscribe: cfg.App.Subscribe, Publish: cfg.App.Publish, Log: log, Ended: g.ended,
+		Refresh: g.appAuth.refresher()}
 	g.devProto = &protocol.Device{Hub: g.hub, Log: log, Ended: g.ended}
 	if err := g.newListeners(); err != nil {
 		return nil, err
@@ -130,6 +136,7 @@ func (g *Gateway) newListeners() error {
 		HandshakeTimeout: cfg.App.Limits.HandshakeTimeout,
 		MaxConnections:   cfg.App.Limits.MaxConnections,
 		CertGeneration:   g.generation,
+		Authenticate:     g.appAuth.authenticate,
 		Upgraded:         g.appUpgraded,
 		Log:              g.log.With("listener", AppListener),
 		Counters:         &listener.Counters{Name: AppListener, Role: session.RoleApp},
@@ -181,11 +188,16 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err := g.hub.Start(ctx); err != nil {
 		return fmt.Errorf("start hub: %w", err)
 	}
+	if err := g.startAuth(); err != nil {
+		return err
+	}
 	if err := g.app.Listen(g.cfg.App.Address); err != nil {
+		g.stopAuthentication()
 		return err
 	}
 	if err := g.device.Listen(g.cfg.Device.Address); err != nil {
 		g.app.Close(ctx)
+		g.stopAuthentication()
 		return err
 	}
 	g.app.Endpoints = listener.Endpoints{
@@ -280,6 +292,7 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("wait for %d sessions: %w", g.registry.Len(), err))
 	}
 	errs = append(errs, <-appDone)
+	g.stopAuthentication()
 	g.wg.Wait()
 	errs = append(errs, g.hub.Close())
 	return errors.Join(errs...)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/wssgate/wssgate/gateway/auth"
 	"github.com/wssgate/wssgate/gateway/session"
 )
 
@@ -30,6 +31,10 @@ func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
 			a.Counters.Open.Add(-1)
 		}
 	}()
+	grant, ok := a.authenticate(w, r, &f)
+	if !ok {
+		return
+	}
 	conn, rw, _, err := ws.UpgradeHTTP(r, w)
 	if err != nil {
 		f.Reason, f.Message = NotWebSocket, err.Error()
@@ -44,12 +49,42 @@ func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
 		early = bytes.Clone(early)
 	}
 	info := a.sessionInfo(r, conn)
+	if grant != nil {
+		info.Identity, info.AuthMethod = grant.Identity, string(grant.Method)
+	}
 	_ = conn.SetDeadline(time.Time{})
 	a.Counters.HandshakesOK.Add(1)
 	started = true
 	// The session gets a goroutine of its own: net/http's connection state
 	// (request, buffers, this goroutine's stack) is freed while it lives.
-	a.Upgraded(withEarlyData(conn, early), &info, func() { a.Counters.Open.Add(-1) })
+	a.Upgraded(withEarlyData(conn, early), &info, grant, func() { a.Counters.Open.Add(-1) })
+}
+
+// authenticate runs the Authenticate hook and answers a refusal: 401 with
+// WWW-Authenticate (RFC 6750), or the session check's 403, or 503. The
+// failure is recorded as unauthenticated with its sub-reason; the
+// response and the log never contain the token.
+func (a *App) authenticate(w http.ResponseWriter, r *http.Request, f *Failure) (*auth.Grant, bool) {
+	if a.Authenticate == nil {
+		return nil, true
+	}
+	grant, err := a.Authenticate(r)
+	if err == nil {
+		return grant, true
+	}
+	sub := auth.Reason(err)
+	if sub == "" {
+		sub = auth.ReasonCheckUnavailable // not an *auth.Error: refused as unavailable (fail closed)
+	}
+	status := auth.HTTPStatus(err)
+	f.Stage, f.Reason, f.SubReason = "auth", Unauthenticated, string(sub)
+	f.Message = string(sub) + ": " + err.Error()
+	a.Counters.fail(a.Log, *f)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", auth.WWWAuthenticate(err))
+	}
+	http.Error(w, sub.Description(), status)
+	return nil, false
 }
 
 // admit checks what may refuse an upgrade before it happens (protocol,

@@ -8,9 +8,11 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/gobwas/ws"
 
+	"github.com/wssgate/wssgate/gateway/auth"
 	"github.com/wssgate/wssgate/gateway/hub"
 	"github.com/wssgate/wssgate/gateway/session"
 )
@@ -26,14 +28,28 @@ type App struct {
 	Subscribe []string // patterns app clients may subscribe to (hub.Covers)
 	Publish   []string // patterns app clients may publish to (hub.Match)
 	Log       *slog.Logger
+	// Refresh verifies a refresh request's token for the session's
+	// identity and returns the token's expiry (app.auth.mode jwt); nil
+	// refuses every refresh.
+	Refresh func(ctx context.Context, identity, token string) (time.Time, error)
 	// Ended runs once per session, after it closed and left the hub.
 	Ended func(*session.Session)
 }
 
-// NewSession makes the session of one upgraded app connection.
-func (p *App) NewSession(conn net.Conn, info *session.Info, limits *session.Limits, totals *session.Totals) *session.Session {
-	c := &appConn{p: p}
+// refreshTimeout bounds one refresh's verification (a JWKS refetch).
+const refreshTimeout = 5 * time.Second
+
+// NewSession makes the session of one upgraded app connection. grant, if
+// not nil, gives the session its own allow-lists (else the listener's) and
+// its expiry: the session is closed with 4003 token expired at the
+// grant's expiry plus leeway unless a refresh moves it.
+func (p *App) NewSession(conn net.Conn, info *session.Info, grant *auth.Grant, limits *session.Limits, totals *session.Totals) *session.Session {
+	c := &appConn{p: p, allowSub: p.Subscribe, allowPub: p.Publish}
 	c.s = session.New(conn, info, limits, c, totals, p.Log)
+	if grant != nil {
+		c.allowSub, c.allowPub = grant.Subscribe, grant.Publish
+		c.exp.arm(c.s, grant)
+	}
 	return c.s
 }
 
@@ -41,6 +57,9 @@ func (p *App) NewSession(conn net.Conn, info *session.Info, limits *session.Limi
 type appConn struct {
 	p *App
 	s *session.Session
+
+	allowSub, allowPub []string // this session's allow-lists, fixed at NewSession
+	exp                expiry
 
 	mu   sync.Mutex // guards subs
 	subs []string   // patterns subscribed in the hub, in order
@@ -56,7 +75,10 @@ func (c *appConn) Deliver(d *hub.Delivery) bool { return c.s.Send(d.Frame(kindAp
 
 func appFrame(m hub.Message) []byte { return MessageFrame(m.Channel, m.Data, m.Binary) }
 
+func (c *appConn) authExpiry() *expiry { return &c.exp }
+
 func (c *appConn) OnClose(s *session.Session) {
+	c.exp.stop()
 	c.p.Hub.UnsubscribeAll(c)
 	c.p.Ended(s)
 }
@@ -94,6 +116,9 @@ func (c *appConn) handle(req *Request) (reached int, code string, err error) {
 		return -1, "", nil
 	case TypePublish:
 		return c.publish(req)
+	case TypeRefresh:
+		code, err := c.refresh(req.Token)
+		return -1, code, err
 	}
 	return -1, CodeBadRequest, fmt.Errorf("unknown type %q", req.Type)
 }
@@ -102,7 +127,7 @@ func (c *appConn) subscribe(pattern string) (code string, err error) {
 	if err := hub.ValidPattern(pattern); err != nil {
 		return CodeBadRequest, err
 	}
-	if !slices.ContainsFunc(c.p.Subscribe, func(a string) bool { return hub.Covers(a, pattern) }) {
+	if !slices.ContainsFunc(c.allowSub, func(a string) bool { return hub.Covers(a, pattern) }) {
 		return CodeForbidden, fmt.Errorf("subscribe to %s not allowed", pattern)
 	}
 	c.mu.Lock()
@@ -126,7 +151,7 @@ func (c *appConn) publish(req *Request) (reached int, code string, err error) {
 	if err := hub.ValidChannel(req.Channel); err != nil {
 		return -1, CodeBadRequest, err
 	}
-	if !slices.ContainsFunc(c.p.Publish, func(a string) bool { return hub.Match(a, req.Channel) }) {
+	if !slices.ContainsFunc(c.allowPub, func(a string) bool { return hub.Match(a, req.Channel) }) {
 		return -1, CodeForbidden, fmt.Errorf("publish to %s not allowed", req.Channel)
 	}
 	data, binary, err := req.Payload()
@@ -138,6 +163,24 @@ func (c *appConn) publish(req *Request) (reached int, code string, err error) {
 		return n, CodeInternal, fmt.Errorf("publish to %s: %w", req.Channel, err)
 	}
 	return n, "", nil
+}
+
+// refresh moves the session's expiry to that of a new token for the same
+// identity; on any error the old expiry stays.
+func (c *appConn) refresh(token string) (code string, err error) {
+	if c.p.Refresh == nil || !c.exp.expires() {
+		return CodeUnauthenticated, errors.New("refresh: this session holds no token that expires (app.auth.mode jwt)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+	defer cancel()
+	exp, err := c.p.Refresh(ctx, c.s.Info().Identity, token)
+	if err != nil {
+		return CodeUnauthenticated, fmt.Errorf("refresh: %w", err)
+	}
+	if !c.exp.extend(exp) {
+		return CodeUnauthenticated, errors.New("refresh: the session's token has expired already")
+	}
+	return "", nil
 }
 
 func (c *appConn) removeSub(pattern string) bool {
