@@ -93,6 +93,8 @@ func sessionToProto(s SessionInfo) *adminv1.Session {
 		BytesOut:               s.BytesOut,
 		QueueLength:            uint32(max(s.QueueLen, 0)),
 		Drops:                  s.Drops,
+		AuthMethod:             s.AuthMethod,
+		AuthExpiresAt:          ts(s.AuthExpiresAt),
 	}
 }
 
@@ -152,6 +154,7 @@ func statsToProto(s StatsSnapshot, now time.Time) *adminv1.GetStatsResponse {
 			Drops:              l.Drops,
 
 			ClientCertificateRejections: l.ClientCertRejections,
+			AuthFailures:                l.AuthFailures,
 		})
 	}
 	for _, x := range s.Reloads {
@@ -177,5 +180,6 @@ func failureToProto(f Failure) *adminv1.HandshakeFailure {
 		Reason:                   f.Reason,
 		Message:                  f.Message,
 		ClientCertificateSubject: f.ClientCertSubject,
+		SubReason:                f.SubReason,
 	}
 }

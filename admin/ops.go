@@ -47,6 +47,7 @@ type collector struct {
 	slowCloses, certNotAfter, certGeneration    *prometheus.Desc
 	goroutines, heapAlloc, startTime, statsUp   *prometheus.Desc
 	reloads, clientCertRejections, drops        *prometheus.Desc
+	authFailures                                *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*collector)(nil)
@@ -74,6 +75,7 @@ func newCollector(stats Stats) *collector {
 		startTime:            d("start_time_seconds", "Process start time, Unix seconds."),
 		reloads:              d("certificate_reloads_total", "Certificate reload attempts by trigger (admin, sighup, file) and result (ok, failed).", "trigger", "result"),
 		clientCertRejections: d("client_certificate_rejections_total", "Refused client certificates by reason.", append(l, "reason")...),
+		authFailures:         d("auth_failures_total", "Unauthenticated handshakes by sub-reason (missing, expired, bad_signature, ...).", append(l, "sub_reason")...),
 		statsUp:              d("stats_up", "1 when the stats snapshot was read; a failed read fails the whole scrape with its error."),
 	}
 }
@@ -84,6 +86,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.openSessions, c.handshakes, c.handshakeFailures, c.messagesIn, c.messagesOut,
 		c.bytesIn, c.bytesOut, c.slowCloses, c.certNotAfter, c.certGeneration,
 		c.goroutines, c.heapAlloc, c.startTime, c.statsUp, c.reloads, c.clientCertRejections, c.drops,
+		c.authFailures,
 	} {
 		ch <- d
 	}
@@ -140,5 +143,8 @@ func (c *collector) collectListener(ch chan<- prometheus.Metric, l ListenerStats
 	}
 	for r, n := range l.ClientCertRejections {
 		ch <- prometheus.MustNewConstMetric(c.clientCertRejections, prometheus.CounterValue, float64(n), name, role, r)
+	}
+	for r, n := range l.AuthFailures {
+		ch <- prometheus.MustNewConstMetric(c.authFailures, prometheus.CounterValue, float64(n), name, role, r)
 	}
 }

@@ -30,6 +30,7 @@ func (c *Config) Validate() error {
 	c.App.Limits.validate("app.limits", bad)
 	c.Device.Limits.validate("device.limits", bad)
 	c.App.Auth.validate("app.auth", bad)
+	c.validateAppAuthExposure(bad)
 	c.Device.Auth.validate("device.auth", bad)
 	c.Cluster.validate(c.Node, bad)
 	if c.ShutdownGrace < 0 {
