@@ -81,8 +81,10 @@ func auditArgs(req any) []any {
 			slog.Bool("client_ca_pem", len(r.GetClientCaPem()) > 0),
 		}
 	case *adminv1.CloseSessionRequest:
-		return []any{slog.String("session", r.GetId()), slog.String("identity", r.GetIdentity()),
-			slog.Uint64("close_code", uint64(r.GetCode())), slog.String("reason", r.GetReason())}
+		if r.GetIdentity() != "" {
+			return []any{slog.String("identity", r.GetIdentity()), slog.Uint64("close_code", uint64(r.GetCode())), slog.String("reason", r.GetReason())}
+		}
+		return []any{slog.String("session", r.GetId()), slog.Uint64("close_code", uint64(r.GetCode())), slog.String("reason", r.GetReason())}
 	case *adminv1.SendToSessionRequest:
 		return []any{slog.String("session", r.GetId()), slog.Bool("binary", isBinarySend(r)), slog.Int("bytes", len(r.GetText())+len(r.GetBinary()))}
 	case *adminv1.PublishRequest:
