@@ -122,7 +122,9 @@ func (a *appAuth) refresher() func(context.Context, string, string) (time.Time, 
 
 // AuthenticateApp decides who the client of an app upgrade request is, as
 // app.auth says (the /ws hook; other app transports may use it too).
-func (g *Gateway) AuthenticateApp(r *http.Request) (*auth.Grant, error) { return g.appAuth.authenticate(r) }
+func (g *Gateway) AuthenticateApp(r *http.Request) (*auth.Grant, error) {
+	return g.appAuth.authenticate(r)
+}
 
 // startAuth starts the JWT verifiers' JWKS refresh for the gateway's
 // lifetime (until Shutdown).

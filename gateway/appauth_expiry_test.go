@@ -158,7 +158,9 @@ func TestCloseIdentity(t *testing.T) {
 	dir := t.TempDir()
 	keys := newTokenKeys(t, dir)
 	h := jwtHarness(t, keys, dir)
-	tok := func(sub string) string { return "wss://" + h.app + "/ws?token=" + signToken(t, keys["HS256"], "", sub, time.Hour, nil) }
+	tok := func(sub string) string {
+		return "wss://" + h.app + "/ws?token=" + signToken(t, keys["HS256"], "", sub, time.Hour, nil)
+	}
 	a1, a2, b := h.dial(tok("alice"), nil, nil), h.dial(tok("alice"), nil, nil), h.dial(tok("bob"), nil, nil)
 	waitFor(t, "3 sessions", func() bool { return h.g.Registry().Len() == 3 })
 	n, err := h.g.CloseIdentity("alice", 4000, "logged out")

@@ -49,8 +49,8 @@ func DeviceSubscriber(s *session.Session) hub.Subscriber {
 
 // deviceConn is one device session's protocol state.
 type deviceConn struct {
-	p  *Device
-	s  *session.Session
+	p   *Device
+	s   *session.Session
 	up  string // DeviceUp(identity)
 	exp expiry
 }

@@ -12,8 +12,8 @@ import (
 // lapse: one time.AfterFunc per session whose grant expires, stopped when
 // the session closes. The zero value never expires.
 type expiry struct {
-	mu      sync.Mutex  // guards the fields below
-	exp     time.Time   // the credential's expiry, without leeway; zero: never
+	mu      sync.Mutex // guards the fields below
+	exp     time.Time  // the credential's expiry, without leeway; zero: never
 	leeway  time.Duration
 	t       *time.Timer // nil when exp is zero
 	stopped bool
