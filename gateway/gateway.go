@@ -6,7 +6,8 @@
 //
 // Lifecycle: New builds everything and binds nothing; Start binds both
 // listeners and serves them on goroutines the Gateway owns (accept loops,
-// the certificate file watcher); Shutdown stops accepting, sends 1001 Going
+// the certificate file watcher, the JWT verifiers' JWKS refresh of
+// appauth.go, which authenticates app clients as app.auth says); Shutdown stops accepting, sends 1001 Going
 // Away to every session, waits (bounded) and stops those goroutines.
 // Sessions run on goroutines the registry tracks. Every method is safe for
 // concurrent use.

@@ -1,6 +1,7 @@
 // Package protocol is what a session speaks once its handshake is done:
-// App, the JSON envelope of app clients on /ws (requests, per-listener
-// allow-lists, acks and errors, the message frame), and Device, raw frames
+// App, the JSON envelope of app clients on /ws (requests, allow-lists per
+// session from its auth.Grant, token refresh, acks and errors, the message
+// frame), and Device, raw frames
 // on the device listener (devices/ID/up and devices/ID/down, see
 // DeviceUp and DeviceDown).
 //
@@ -14,5 +15,6 @@
 // and shared by their sessions. Handler callbacks run on the session's
 // reader goroutine; Deliver runs on publishers' goroutines and only queues.
 // An app connection's subscription list is guarded by its own mutex. The
-// package starts no goroutines.
+// package starts no goroutines; a session whose credentials expire has one
+// time.AfterFunc (expiry.go) that closes it with 4003, stopped at close.
 package protocol
