@@ -134,6 +134,8 @@ func statsToProto(s StatsSnapshot, now time.Time) *adminv1.GetStatsResponse {
 			Version:        s.Process.Version,
 		},
 		CertificateGeneration: s.CertificateGeneration,
+		MemoryBudgetBytes:     s.MemoryBudgetBytes,
+		MemoryInUseBytes:      s.MemoryInUseBytes,
 	}
 	if !s.Process.StartedAt.IsZero() {
 		r.Process.Uptime = durationpb.New(now.Sub(s.Process.StartedAt))
@@ -155,6 +157,7 @@ func statsToProto(s StatsSnapshot, now time.Time) *adminv1.GetStatsResponse {
 
 			ClientCertificateRejections: l.ClientCertRejections,
 			AuthFailures:                l.AuthFailures,
+			SessionCloses:               l.SessionCloses,
 		})
 	}
 	for _, x := range s.Reloads {

@@ -48,6 +48,7 @@ type collector struct {
 	goroutines, heapAlloc, startTime, statsUp   *prometheus.Desc
 	reloads, clientCertRejections, drops        *prometheus.Desc
 	authFailures                                *prometheus.Desc
+	sessionCloses, memoryBudget, memoryInUse    *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*collector)(nil)
@@ -76,6 +77,9 @@ func newCollector(stats Stats) *collector {
 		reloads:              d("certificate_reloads_total", "Certificate reload attempts by trigger (admin, sighup, file) and result (ok, failed).", "trigger", "result"),
 		clientCertRejections: d("client_certificate_rejections_total", "Refused client certificates by reason.", append(l, "reason")...),
 		authFailures:         d("auth_failures_total", "Unauthenticated handshakes by sub-reason (missing, expired, bad_signature, ...).", append(l, "sub_reason")...),
+		sessionCloses:        d("session_closes_total", "Closes the gateway started, by close code (protocol errors, limits, replacements, refusals).", append(l, "code")...),
+		memoryBudget:         d("memory_budget_bytes", "Process-wide memory budget of read buffers and outbound queues (limits.memory_budget)."),
+		memoryInUse:          d("memory_in_use_bytes", "Bytes of the memory budget held now."),
 		statsUp:              d("stats_up", "1 when the stats snapshot was read; a failed read fails the whole scrape with its error."),
 	}
 }
@@ -87,6 +91,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.bytesIn, c.bytesOut, c.slowCloses, c.certNotAfter, c.certGeneration,
 		c.goroutines, c.heapAlloc, c.startTime, c.statsUp, c.reloads, c.clientCertRejections, c.drops,
 		c.authFailures,
+		c.sessionCloses, c.memoryBudget, c.memoryInUse,
 	} {
 		ch <- d
 	}
@@ -116,6 +121,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.reloads, prometheus.CounterValue, float64(r.Failed), r.Trigger, "failed")
 	}
 	gauge(c.certGeneration, float64(st.CertificateGeneration))
+	gauge(c.memoryBudget, float64(st.MemoryBudgetBytes))
+	gauge(c.memoryInUse, float64(st.MemoryInUseBytes))
 	gauge(c.goroutines, float64(st.Process.Goroutines))
 	gauge(c.heapAlloc, float64(st.Process.HeapAllocBytes))
 	if !st.Process.StartedAt.IsZero() {
@@ -140,6 +147,9 @@ func (c *collector) collectListener(ch chan<- prometheus.Metric, l ListenerStats
 	counter(c.drops, l.Drops)
 	for r, n := range l.HandshakeFailures {
 		ch <- prometheus.MustNewConstMetric(c.handshakeFailures, prometheus.CounterValue, float64(n), name, role, r)
+	}
+	for code, n := range l.SessionCloses {
+		ch <- prometheus.MustNewConstMetric(c.sessionCloses, prometheus.CounterValue, float64(n), name, role, code)
 	}
 	for r, n := range l.ClientCertRejections {
 		ch <- prometheus.MustNewConstMetric(c.clientCertRejections, prometheus.CounterValue, float64(n), name, role, r)

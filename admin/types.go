@@ -171,6 +171,8 @@ type ListenerStats struct {
 	// AuthFailures counts unauthenticated handshakes by sub-reason ("missing", "expired",
 	// "bad_signature", ...), every sub-reason present (0 included).
 	AuthFailures map[string]uint64
+	// SessionCloses counts the closes the gateway started, by close code in decimal ("1013").
+	SessionCloses map[string]uint64
 }
 
 // ReloadStats count certificate reloads of one trigger ("admin", "sighup", "file").
@@ -201,6 +203,8 @@ type StatsSnapshot struct {
 	CertificateGeneration uint64
 	Certificates          []CertificateExpiry
 	Reloads               []ReloadStats
+	MemoryBudgetBytes     uint64 // limits.memory_budget
+	MemoryInUseBytes      uint64 // held of it now
 }
 
 // Failure is one failed handshake.

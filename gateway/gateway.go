@@ -30,10 +30,12 @@ import (
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/config"
 	"github.com/wssgate/wssgate/gateway/hub"
+	"github.com/wssgate/wssgate/gateway/limit"
 	"github.com/wssgate/wssgate/gateway/listener"
 	"github.com/wssgate/wssgate/gateway/protocol"
 	"github.com/wssgate/wssgate/gateway/session"
 	"github.com/wssgate/wssgate/gateway/web"
+	"github.com/wssgate/wssgate/internal/logsample"
 )
 
 // Listener names, as the admin API and metrics report them.
@@ -58,6 +60,9 @@ type Gateway struct {
 	stopAuth context.CancelFunc // ends the verifiers' JWKS refresh (set by Start)
 
 	appLimits, deviceLimits session.Limits
+	budget                  *limit.Budget      // process-wide, shared by every session
+	flap                    *limit.Flapping    // nil: flapping detection off
+	sample                  *logsample.Sampler // the gateway's floodable lines (replaced, limits)
 
 	started      time.Time
 	draining     atomic.Bool
@@ -88,7 +93,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	for _, w := range g.certs.Current().Warnings {
 		log.Warn("certificate warning", "warning", w)
 	}
-	g.appLimits, g.deviceLimits = limits(cfg.App.Limits), limits(cfg.Device.Limits)
+	g.newLimits()
 	g.hub = hub.New(cfg.Node, nil)
 	g.hub.SetDirect(g.deviceFor)
 	g.appProto = &protocol.App{Hub: g.hub, Subscribe: cfg.App.Subscribe, Publish: cfg.App.Publish, Log: log, Ended: g.ended,
@@ -135,13 +140,13 @@ func (g *Gateway) newListeners() error {
 		ClientJS:         web.ClientJS(),
 		AllowedOrigins:   cfg.App.AllowedOrigins,
 		HandshakeTimeout: cfg.App.Limits.HandshakeTimeout,
-		MaxConnections:   cfg.App.Limits.MaxConnections,
+		Limits:           acceptLimits(cfg.App.Limits),
 		CertGeneration:   g.generation,
 		Authenticate:     g.appAuth.authenticate,
 		Upgraded:         g.appUpgraded,
 		Log:              g.log.With("listener", AppListener),
-		Counters:         &listener.Counters{Name: AppListener, Role: session.RoleApp},
 	}
+	g.app.Counters = &listener.Counters{Name: AppListener, Role: session.RoleApp, Sample: newSampler(g.app.Log)}
 	clientAuth := map[string]certs.ClientAuth{"none": certs.ClientAuthNone, "optional": certs.ClientAuthOptional, "require": certs.ClientAuthRequire}
 	g.device = &listener.Device{
 		Name:             DeviceListener,
@@ -150,12 +155,12 @@ func (g *Gateway) newListeners() error {
 		Auth:             g.devAuth.Authenticate,
 		HandshakeTimeout: cfg.Device.Limits.HandshakeTimeout,
 		MaxRequestBytes:  int(cfg.Device.MaxRequestBytes),
-		MaxConnections:   cfg.Device.Limits.MaxConnections,
+		Limits:           acceptLimits(cfg.Device.Limits),
 		CertGeneration:   g.generation,
 		Upgraded:         g.deviceUpgraded,
 		Log:              g.log.With("listener", DeviceListener),
-		Counters:         &listener.Counters{Name: DeviceListener, Role: session.RoleDevice},
 	}
+	g.device.Counters = &listener.Counters{Name: DeviceListener, Role: session.RoleDevice, Sample: newSampler(g.device.Log)}
 	return nil
 }
 
@@ -174,13 +179,27 @@ func Hostnames(cfg *config.Config) []string {
 	return hs
 }
 
-func limits(l config.Limits) session.Limits {
+func (g *Gateway) sessionLimits(l config.Limits) session.Limits {
 	return session.Limits{
 		MaxMessage:   int64(l.MaxMessage),
 		QueueBytes:   int(l.QueueBytes),
 		WriteTimeout: l.WriteTimeout,
 		PingInterval: l.PingInterval,
 		IdleTimeout:  l.IdleTimeout,
+		Budget:       g.budget,
+		MsgsPerSec:   l.MaxMessagesPerS,
+		BytesPerSec:  float64(l.MaxBytesPerS),
+		Sample:       g.sample,
+	}
+}
+
+// acceptLimits are what a listener checks at accept.
+func acceptLimits(l config.Limits) listener.Limits {
+	return listener.Limits{
+		MaxConnections:      l.MaxConnections,
+		MaxConnectionsPerIP: l.MaxConnectionsPerIP,
+		RatePerSecond:       l.HandshakeRate.PerSecond,
+		RateBurst:           l.HandshakeRate.Burst,
 	}
 }
 
@@ -296,6 +315,9 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 	g.stopAuthentication()
 	g.wg.Wait()
 	errs = append(errs, g.hub.Close())
+	for _, s := range []*logsample.Sampler{g.app.Counters.Sample, g.device.Counters.Sample, g.sample} {
+		s.Close() // writes the last summaries
+	}
 	return errors.Join(errs...)
 }
 

@@ -33,6 +33,7 @@ type harness struct {
 	app    string // host:port
 	device string
 	logs   *logBuffer // everything the gateway logged
+	logw   io.Writer  // if set by mutate: the gateway's log goes here too
 }
 
 // logBuffer keeps the gateway's log lines for tests that inspect them.
@@ -68,7 +69,11 @@ func newHarness(t *testing.T, mutate func(c *config.Config, h *harness)) *harnes
 	}
 	h.cfg = c
 	h.logs = &logBuffer{}
-	log := slog.New(slog.NewTextHandler(testWriter{t, h.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var w io.Writer = testWriter{t, h.logs}
+	if h.logw != nil {
+		w = io.MultiWriter(w, h.logw)
+	}
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	g, err := New(c, log)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -224,6 +224,7 @@ func (b *backend) Stats(context.Context) (admin.StatsSnapshot, error) {
 	}
 	cur := b.g.Certs().Current()
 	snap.CertificateGeneration = cur.Generation
+	snap.MemoryBudgetBytes, snap.MemoryInUseBytes = uint64(b.g.Budget().Total()), uint64(max(b.g.Budget().InUse(), 0))
 	for _, c := range cur.Certs {
 		snap.Certificates = append(snap.Certificates, admin.CertificateExpiry{
 			Subject: c.Leaf.Subject.String(), Serial: c.Leaf.SerialNumber.Text(16), NotAfter: c.Leaf.NotAfter,
@@ -251,6 +252,7 @@ func listenerStats(l *listener.Counters) admin.ListenerStats {
 
 		ClientCertRejections: l.CertRejects(),
 		AuthFailures:         map[string]uint64{},
+		SessionCloses:        l.Sessions.Closes.ByCode(),
 	}
 	for _, r := range listener.Reasons() {
 		ls.HandshakeFailures[r.String()] = l.Failures(r)

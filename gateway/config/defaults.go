@@ -85,6 +85,7 @@ func (c *Config) ApplyDefaults() {
 	c.applyAdminDefaults()
 	setStr(&c.Ops.Address, DefaultOpsAddress)
 	c.Cluster.applyDefaults()
+	c.applyLimitsDefaults()
 }
 
 func (l *Limits) applyDefaults() {

@@ -33,6 +33,7 @@ func (c *Config) Validate() error {
 	c.validateAppAuthExposure(bad)
 	c.Device.Auth.validate("device.auth", bad)
 	c.Cluster.validate(c.Node, bad)
+	c.validateLimits(bad)
 	if c.ShutdownGrace < 0 {
 		bad("shutdown_grace", "must not be negative")
 	}

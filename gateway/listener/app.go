@@ -25,7 +25,7 @@ type App struct {
 	Endpoints        Endpoints
 	AllowedOrigins   []string // empty: same host only; "*": any
 	HandshakeTimeout time.Duration
-	MaxConnections   int
+	Limits           Limits // checked at accept, before TLS; MaxConnections also caps sessions
 	CertGeneration   func() uint64
 	// Authenticate, if set, decides after admission and before the upgrade
 	// who the client is (app.auth); an error refuses the upgrade with
@@ -49,7 +49,7 @@ func (a *App) Listen(addr string) error {
 	if err != nil {
 		return fmt.Errorf("listen app %s: %w", addr, err)
 	}
-	a.ln = ln
+	a.ln = newLimitListener(ln, a.Limits, a.Counters, func(f Failure) { a.Counters.fail(a.Log, f) }, true)
 	a.Counters.Address = ln.Addr().String()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+a.WSPath, a.serveWS)
@@ -57,7 +57,8 @@ func (a *App) Listen(addr string) error {
 	mux.Handle("GET /wssgate.js", a.ClientJS)
 	mux.Handle("/", a.Root)
 	a.srv = &http.Server{
-		Handler:           mux,
+		Handler:           a.refuseOr(mux),
+		ConnContext:       refusedContext,
 		TLSConfig:         a.TLS,
 		ReadHeaderTimeout: a.HandshakeTimeout, // also bounds the TLS handshake
 		IdleTimeout:       2 * time.Minute,
@@ -65,6 +66,27 @@ func (a *App) Listen(addr string) error {
 		ErrorLog:          log.New(errorLog{a}, "", 0),
 	}
 	return nil
+}
+
+// refuseOr answers 503 on connections accepted over a limit (see
+// limitListener) and serves next on the others.
+func (a *App) refuseOr(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := refusedOf(r.Context())
+		if rc == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Connection", "close")
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "server busy: "+rc.reason.String(), http.StatusServiceUnavailable)
+		if r.ProtoMajor == 2 { // no Connection: close in HTTP/2
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
+			}
+			rc.Close()
+		}
+	})
 }
 
 // Addr returns the bound address.

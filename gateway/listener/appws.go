@@ -104,14 +104,37 @@ func (a *App) admit(w http.ResponseWriter, r *http.Request, f *Failure) bool {
 		http.Error(w, fmt.Sprintf("origin %s is not allowed to open %s", origin, a.WSPath), http.StatusForbidden)
 		return false
 	}
-	if n := a.Counters.Open.Add(1); a.MaxConnections > 0 && n > int64(a.MaxConnections) {
+	if msg := strictUpgrade(r); msg != "" {
+		f.Reason, f.Message = NotWebSocket, msg
+		a.Counters.fail(a.Log, *f)
+		w.Header().Set("Connection", "close")
+		http.Error(w, "bad request: "+msg, http.StatusBadRequest)
+		return false
+	}
+	if n := a.Counters.Open.Add(1); a.Limits.MaxConnections > 0 && n > int64(a.Limits.MaxConnections) {
 		a.Counters.Open.Add(-1)
-		f.Reason, f.Message = TooManyConnections, fmt.Sprintf("listener at max_connections (%d)", a.MaxConnections)
+		f.Reason, f.Message = TooManyConnections, fmt.Sprintf("listener at max_connections (%d)", a.Limits.MaxConnections)
 		a.Counters.fail(a.Log, *f)
 		http.Error(w, "listener at max_connections", http.StatusServiceUnavailable)
 		return false
 	}
 	return true
+}
+
+// strictUpgrade returns why an upgrade request is malformed in ways
+// net/http lets through ("" if it is not): net/http already refuses
+// control bytes in header values (400) and lets Transfer-Encoding win
+// over Content-Length; an upgrade carries no body and one key.
+func strictUpgrade(r *http.Request) string {
+	switch {
+	case len(r.Header.Values("Sec-Websocket-Key")) > 1:
+		return "duplicate Sec-WebSocket-Key"
+	case len(r.TransferEncoding) > 0:
+		return "Transfer-Encoding on an upgrade request"
+	case r.ContentLength > 0:
+		return "a body on an upgrade request"
+	}
+	return ""
 }
 
 // sessionInfo describes the session of an upgraded request.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wssgate/wssgate/gateway/session"
+	"github.com/wssgate/wssgate/internal/logsample"
 )
 
 // Reason classifies a failed handshake.
@@ -25,12 +26,15 @@ const (
 	TLSFailure
 	TooLarge
 	TooManyConnections
+	TooManyConnectionsPerIP
+	HandshakeRate
 	numReasons
 )
 
 var reasonNames = [numReasons]string{
 	"bad_path", "bad_origin", "unauthenticated", "bad_client_certificate", "timeout",
 	"not_websocket", "not_tls", "tls", "too_large", "too_many_connections",
+	"too_many_connections_per_ip", "handshake_rate",
 }
 
 // String returns the reason's metric label, e.g. "bad_origin".
@@ -56,6 +60,9 @@ type Counters struct {
 	failures     [numReasons]atomic.Uint64
 	Open         atomic.Int64 // sessions open now
 	Sessions     session.Totals
+	// Sample, if set, samples the handshake-failure log lines by reason
+	// (every failure is still counted and remembered). Its owner closes it.
+	Sample *logsample.Sampler
 
 	mu          sync.Mutex              // guards recent, next, certRejects and authFails
 	recent      [recentFailures]Failure // ring buffer of the latest failures
@@ -98,7 +105,7 @@ type Failure struct {
 	Time              time.Time
 	Remote            string
 	ServerName        string // SNI
-	Stage             string // "tls", "upgrade" or "auth"
+	Stage             string // "accept", "tls", "upgrade" or "auth"
 	Reason            Reason
 	Message           string // one line
 	ClientCertSubject string // client certificate, if one was presented
@@ -125,9 +132,14 @@ func (s *Counters) Fail(f Failure) {
 	s.mu.Unlock()
 }
 
-// fail counts, remembers and logs one failed handshake, in one line.
+// fail counts, remembers and logs one failed handshake, in one line
+// (sampled by reason when s.Sample is set: an attacker can fail handshakes
+// as fast as they connect).
 func (s *Counters) fail(log *slog.Logger, f Failure) {
 	s.Fail(f)
+	if s.Sample != nil && !s.Sample.Allow(f.Reason.String()) {
+		return
+	}
 	attrs := []any{"reason", f.Reason.String(), "stage", f.Stage, "remote", f.Remote,
 		"sni", f.ServerName, "client_cert", f.ClientCertSubject, "detail", f.Message}
 	if f.SubReason != "" {

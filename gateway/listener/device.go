@@ -30,7 +30,7 @@ type Device struct {
 	Auth             func(auth.Credentials) (auth.Grant, error)
 	HandshakeTimeout time.Duration
 	MaxRequestBytes  int
-	MaxConnections   int // 0: no cap
+	Limits           Limits // checked at accept, before TLS
 	// CertGeneration reports the certificate generation serving now.
 	CertGeneration func() uint64
 	// Upgraded starts the session of an upgraded connection on a goroutine
@@ -53,7 +53,7 @@ func (d *Device) Listen(addr string) error {
 	if err != nil {
 		return fmt.Errorf("listen device %s: %w", addr, err)
 	}
-	d.ln = ln
+	d.ln = newLimitListener(ln, d.Limits, d.Counters, func(f Failure) { d.Counters.fail(d.Log, f) }, false)
 	d.Counters.Address = ln.Addr().String()
 	d.conns = make(map[net.Conn]struct{})
 	return nil
@@ -140,21 +140,10 @@ func (d *Device) handle(raw net.Conn) {
 		conn.Close()
 		return
 	}
-	if n := d.Counters.Open.Add(1); d.MaxConnections > 0 && n > int64(d.MaxConnections) {
-		d.Counters.Open.Add(-1)
-		// Checked after the upgrade so the device gets a close code it can act on.
-		d.Counters.fail(d.Log, Failure{Remote: info.RemoteAddr, ServerName: info.ServerName, Stage: "upgrade", Reason: TooManyConnections,
-			Message: fmt.Sprintf("listener at max_connections (%d)", d.MaxConnections)})
-		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
-		_, _ = conn.Write(closeOverloaded)
-		conn.Close()
-		return
-	}
+	d.Counters.Open.Add(1) // max_connections is checked at accept (limits.go)
 	d.Counters.HandshakesOK.Add(1)
 	d.Upgraded(withEarlyData(conn, early), &info, grant, func() { d.Counters.Open.Add(-1) })
 }
-
-var closeOverloaded = ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusCode(1013), "listener at max_connections")))
 
 // handshake does TLS and the upgrade. early is what the client sent after
 // its upgrade request without waiting for the 101 (frames for the session).
@@ -225,7 +214,9 @@ func (u *deviceUpgrade) onRequest(uri []byte) error {
 func (u *deviceUpgrade) onHeader(key, value []byte) error {
 	switch {
 	case bytes.EqualFold(key, []byte("Authorization")):
-		if tok, ok := bytes.CutPrefix(value, []byte("Bearer ")); ok {
+		// The scheme is case-insensitive (RFC 9110 §11.1).
+		scheme, tok, ok := bytes.Cut(bytes.TrimSpace(value), []byte(" "))
+		if ok && bytes.EqualFold(scheme, []byte("Bearer")) {
 			u.creds.Token = string(bytes.TrimSpace(tok))
 		}
 	case bytes.EqualFold(key, []byte("Origin")):
@@ -289,6 +280,11 @@ func (d *Device) upgradeFailed(conn *tls.Conn, lr *limitedReader, remote string,
 		f.ClientCertSubject = cs.PeerCertificates[0].Subject.String()
 	}
 	switch {
+	case lr.header.bad != "":
+		f.Message = lr.header.bad
+		body := "bad request: " + lr.header.bad + "\n"
+		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = fmt.Fprintf(conn, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 	case lr.exceeded:
 		f.Reason, f.Message = TooLarge, fmt.Sprintf("upgrade request larger than %d bytes", d.MaxRequestBytes)
 		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))

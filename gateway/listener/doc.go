@@ -3,7 +3,11 @@
 // configuration: the web app, /ws for browsers, /.well-known/wssgate and
 // /wssgate.js) and Device (raw TLS and a zero-copy gobwas/ws upgrade, no
 // net/http on the path; upgrade.go bounds the request and keeps frames sent
-// before the 101, tlsinfo.go records what TLS negotiated).
+// before the 101 and refuses malformed headers, tlsinfo.go records what TLS
+// negotiated). limits.go wraps both net.Listeners: max_connections,
+// max_connections_per_ip and handshake_rate are checked at accept, before
+// TLS (a TLS alert; the app answers 503 to a few refused connections).
+// Handshake-failure log lines are sampled by reason (Counters.Sample).
 //
 // A listener does the handshake, names the peer (session.Info; App through
 // its Authenticate hook, Device through Auth, both giving an auth.Grant,

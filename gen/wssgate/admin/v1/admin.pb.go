@@ -2016,7 +2016,8 @@ type ListenerStats struct {
 	HandshakesOk uint64 `protobuf:"varint,5,opt,name=handshakes_ok,json=handshakesOk,proto3" json:"handshakes_ok,omitempty"`
 	// handshake_failures counts failed handshakes by reason, every reason present (0
 	// included): "bad_path", "bad_origin", "unauthenticated", "bad_client_certificate",
-	// "timeout", "not_websocket", "not_tls", "tls", "too_large", "too_many_connections".
+	// "timeout", "not_websocket", "not_tls", "tls", "too_large", "too_many_connections",
+	// "too_many_connections_per_ip", "handshake_rate".
 	HandshakeFailures map[string]uint64 `protobuf:"bytes,6,rep,name=handshake_failures,json=handshakeFailures,proto3" json:"handshake_failures,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// messages_in counts frames received from peers.
 	MessagesIn uint64 `protobuf:"varint,7,opt,name=messages_in,json=messagesIn,proto3" json:"messages_in,omitempty"`
@@ -2038,7 +2039,12 @@ type ListenerStats struct {
 	// sub-reason present (0 included): "missing", "malformed", "bad_signature", "unknown_kid",
 	// "algorithm", "expired", "not_yet_valid", "wrong_issuer", "wrong_audience", "no_subject",
 	// "check_refused", "check_unavailable".
-	AuthFailures  map[string]uint64 `protobuf:"bytes,14,rep,name=auth_failures,json=authFailures,proto3" json:"auth_failures,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	AuthFailures map[string]uint64 `protobuf:"bytes,14,rep,name=auth_failures,json=authFailures,proto3" json:"auth_failures,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// session_closes counts the closes the gateway started on this listener (not the peer's
+	// closes it echoed), keyed by close code in decimal: "1002", "1007", "1009" (protocol
+	// errors), "1008" (rate limit), "1013" (slow consumer, memory budget), "4001" (replaced),
+	// "4008" (identity held off), "1001" (shutdown, idle) and codes sent by operators.
+	SessionCloses map[string]uint64 `protobuf:"bytes,15,rep,name=session_closes,json=sessionCloses,proto3" json:"session_closes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2167,6 +2173,13 @@ func (x *ListenerStats) GetDrops() uint64 {
 func (x *ListenerStats) GetAuthFailures() map[string]uint64 {
 	if x != nil {
 		return x.AuthFailures
+	}
+	return nil
+}
+
+func (x *ListenerStats) GetSessionCloses() map[string]uint64 {
+	if x != nil {
+		return x.SessionCloses
 	}
 	return nil
 }
@@ -2393,9 +2406,14 @@ type GetStatsResponse struct {
 	// certificates are the expiries of the served certificates.
 	Certificates []*CertificateExpiry `protobuf:"bytes,4,rep,name=certificates,proto3" json:"certificates,omitempty"`
 	// reloads count certificate reloads by trigger.
-	Reloads       []*CertificateReloads `protobuf:"bytes,5,rep,name=reloads,proto3" json:"reloads,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Reloads []*CertificateReloads `protobuf:"bytes,5,rep,name=reloads,proto3" json:"reloads,omitempty"`
+	// memory_budget_bytes is the process-wide memory budget (limits.memory_budget) that read
+	// buffers of partial messages and outbound queues draw from.
+	MemoryBudgetBytes uint64 `protobuf:"varint,6,opt,name=memory_budget_bytes,json=memoryBudgetBytes,proto3" json:"memory_budget_bytes,omitempty"`
+	// memory_in_use_bytes is how much of the budget is held now.
+	MemoryInUseBytes uint64 `protobuf:"varint,7,opt,name=memory_in_use_bytes,json=memoryInUseBytes,proto3" json:"memory_in_use_bytes,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GetStatsResponse) Reset() {
@@ -2461,6 +2479,20 @@ func (x *GetStatsResponse) GetReloads() []*CertificateReloads {
 		return x.Reloads
 	}
 	return nil
+}
+
+func (x *GetStatsResponse) GetMemoryBudgetBytes() uint64 {
+	if x != nil {
+		return x.MemoryBudgetBytes
+	}
+	return 0
+}
+
+func (x *GetStatsResponse) GetMemoryInUseBytes() uint64 {
+	if x != nil {
+		return x.MemoryInUseBytes
+	}
+	return 0
 }
 
 // ListFailuresRequest filters the failure history. Empty filters match everything.
@@ -2837,7 +2869,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x06binary\x18\x03 \x01(\fH\x00R\x06binary\x12.\n" +
 	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04timeB\t\n" +
 	"\apayload\"\x11\n" +
-	"\x0fGetStatsRequest\"\x94\a\n" +
+	"\x0fGetStatsRequest\"\xb1\b\n" +
 	"\rListenerStats\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12*\n" +
@@ -2854,7 +2886,8 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x14slow_consumer_closes\x18\v \x01(\x04R\x12slowConsumerCloses\x12\x84\x01\n" +
 	"\x1dclient_certificate_rejections\x18\f \x03(\v2@.wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntryR\x1bclientCertificateRejections\x12\x14\n" +
 	"\x05drops\x18\r \x01(\x04R\x05drops\x12V\n" +
-	"\rauth_failures\x18\x0e \x03(\v21.wssgate.admin.v1.ListenerStats.AuthFailuresEntryR\fauthFailures\x1aD\n" +
+	"\rauth_failures\x18\x0e \x03(\v21.wssgate.admin.v1.ListenerStats.AuthFailuresEntryR\fauthFailures\x12Y\n" +
+	"\x0esession_closes\x18\x0f \x03(\v22.wssgate.admin.v1.ListenerStats.SessionClosesEntryR\rsessionCloses\x1aD\n" +
 	"\x16HandshakeFailuresEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\x1aN\n" +
@@ -2862,6 +2895,9 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\x1a?\n" +
 	"\x11AuthFailuresEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\x1a@\n" +
+	"\x12SessionClosesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"V\n" +
 	"\x12CertificateReloads\x12\x18\n" +
@@ -2880,13 +2916,15 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x11CertificateExpiry\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x16\n" +
 	"\x06serial\x18\x02 \x01(\tR\x06serial\x127\n" +
-	"\tnot_after\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bnotAfter\"\xcb\x02\n" +
+	"\tnot_after\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bnotAfter\"\xaa\x03\n" +
 	"\x10GetStatsResponse\x12=\n" +
 	"\tlisteners\x18\x01 \x03(\v2\x1f.wssgate.admin.v1.ListenerStatsR\tlisteners\x128\n" +
 	"\aprocess\x18\x02 \x01(\v2\x1e.wssgate.admin.v1.ProcessStatsR\aprocess\x125\n" +
 	"\x16certificate_generation\x18\x03 \x01(\x04R\x15certificateGeneration\x12G\n" +
 	"\fcertificates\x18\x04 \x03(\v2#.wssgate.admin.v1.CertificateExpiryR\fcertificates\x12>\n" +
-	"\areloads\x18\x05 \x03(\v2$.wssgate.admin.v1.CertificateReloadsR\areloads\"y\n" +
+	"\areloads\x18\x05 \x03(\v2$.wssgate.admin.v1.CertificateReloadsR\areloads\x12.\n" +
+	"\x13memory_budget_bytes\x18\x06 \x01(\x04R\x11memoryBudgetBytes\x12-\n" +
+	"\x13memory_in_use_bytes\x18\a \x01(\x04R\x10memoryInUseBytes\"y\n" +
 	"\x13ListFailuresRequest\x12\x1a\n" +
 	"\blistener\x18\x01 \x01(\tR\blistener\x120\n" +
 	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x14\n" +
@@ -2943,7 +2981,7 @@ func file_wssgate_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_wssgate_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	(Role)(0),                          // 0: wssgate.admin.v1.Role
 	(SessionEventType)(0),              // 1: wssgate.admin.v1.SessionEventType
@@ -2982,72 +3020,74 @@ var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	nil,                                // 34: wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
 	nil,                                // 35: wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
 	nil,                                // 36: wssgate.admin.v1.ListenerStats.AuthFailuresEntry
-	(*timestamppb.Timestamp)(nil),      // 37: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),        // 38: google.protobuf.Duration
+	nil,                                // 37: wssgate.admin.v1.ListenerStats.SessionClosesEntry
+	(*timestamppb.Timestamp)(nil),      // 38: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 39: google.protobuf.Duration
 }
 var file_wssgate_admin_v1_admin_proto_depIdxs = []int32{
-	37, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
-	37, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
-	37, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
+	38, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
+	38, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
+	38, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 3: wssgate.admin.v1.GetCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
-	37, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	38, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 5: wssgate.admin.v1.ReloadCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
 	7,  // 6: wssgate.admin.v1.ReloadCertificatesResponse.refused_sessions:type_name -> wssgate.admin.v1.SessionImpact
 	0,  // 7: wssgate.admin.v1.Session.role:type_name -> wssgate.admin.v1.Role
-	37, // 8: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
-	37, // 9: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
-	37, // 10: wssgate.admin.v1.Session.auth_expires_at:type_name -> google.protobuf.Timestamp
+	38, // 8: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
+	38, // 9: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
+	38, // 10: wssgate.admin.v1.Session.auth_expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 11: wssgate.admin.v1.ListSessionsRequest.role:type_name -> wssgate.admin.v1.Role
 	8,  // 12: wssgate.admin.v1.ListSessionsResponse.sessions:type_name -> wssgate.admin.v1.Session
 	8,  // 13: wssgate.admin.v1.GetSessionResponse.session:type_name -> wssgate.admin.v1.Session
 	0,  // 14: wssgate.admin.v1.WatchSessionsRequest.role:type_name -> wssgate.admin.v1.Role
 	1,  // 15: wssgate.admin.v1.WatchSessionsResponse.type:type_name -> wssgate.admin.v1.SessionEventType
-	37, // 16: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
+	38, // 16: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
 	8,  // 17: wssgate.admin.v1.WatchSessionsResponse.session:type_name -> wssgate.admin.v1.Session
-	37, // 18: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
+	38, // 18: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
 	0,  // 19: wssgate.admin.v1.ListenerStats.role:type_name -> wssgate.admin.v1.Role
 	34, // 20: wssgate.admin.v1.ListenerStats.handshake_failures:type_name -> wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
 	35, // 21: wssgate.admin.v1.ListenerStats.client_certificate_rejections:type_name -> wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
 	36, // 22: wssgate.admin.v1.ListenerStats.auth_failures:type_name -> wssgate.admin.v1.ListenerStats.AuthFailuresEntry
-	37, // 23: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
-	38, // 24: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
-	37, // 25: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
-	26, // 26: wssgate.admin.v1.GetStatsResponse.listeners:type_name -> wssgate.admin.v1.ListenerStats
-	28, // 27: wssgate.admin.v1.GetStatsResponse.process:type_name -> wssgate.admin.v1.ProcessStats
-	29, // 28: wssgate.admin.v1.GetStatsResponse.certificates:type_name -> wssgate.admin.v1.CertificateExpiry
-	27, // 29: wssgate.admin.v1.GetStatsResponse.reloads:type_name -> wssgate.admin.v1.CertificateReloads
-	37, // 30: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
-	37, // 31: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
-	32, // 32: wssgate.admin.v1.ListFailuresResponse.failures:type_name -> wssgate.admin.v1.HandshakeFailure
-	3,  // 33: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
-	5,  // 34: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
-	9,  // 35: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
-	11, // 36: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
-	13, // 37: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
-	15, // 38: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
-	17, // 39: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
-	19, // 40: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
-	21, // 41: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
-	23, // 42: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
-	25, // 43: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
-	31, // 44: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
-	4,  // 45: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
-	6,  // 46: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
-	10, // 47: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
-	12, // 48: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
-	14, // 49: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
-	16, // 50: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
-	18, // 51: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
-	20, // 52: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
-	22, // 53: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
-	24, // 54: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
-	30, // 55: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
-	33, // 56: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
-	45, // [45:57] is the sub-list for method output_type
-	33, // [33:45] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	37, // 23: wssgate.admin.v1.ListenerStats.session_closes:type_name -> wssgate.admin.v1.ListenerStats.SessionClosesEntry
+	38, // 24: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
+	39, // 25: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
+	38, // 26: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
+	26, // 27: wssgate.admin.v1.GetStatsResponse.listeners:type_name -> wssgate.admin.v1.ListenerStats
+	28, // 28: wssgate.admin.v1.GetStatsResponse.process:type_name -> wssgate.admin.v1.ProcessStats
+	29, // 29: wssgate.admin.v1.GetStatsResponse.certificates:type_name -> wssgate.admin.v1.CertificateExpiry
+	27, // 30: wssgate.admin.v1.GetStatsResponse.reloads:type_name -> wssgate.admin.v1.CertificateReloads
+	38, // 31: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
+	38, // 32: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
+	32, // 33: wssgate.admin.v1.ListFailuresResponse.failures:type_name -> wssgate.admin.v1.HandshakeFailure
+	3,  // 34: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
+	5,  // 35: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
+	9,  // 36: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
+	11, // 37: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
+	13, // 38: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
+	15, // 39: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
+	17, // 40: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
+	19, // 41: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
+	21, // 42: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
+	23, // 43: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
+	25, // 44: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
+	31, // 45: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
+	4,  // 46: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
+	6,  // 47: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
+	10, // 48: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
+	12, // 49: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
+	14, // 50: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
+	16, // 51: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
+	18, // 52: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
+	20, // 53: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
+	22, // 54: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
+	24, // 55: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
+	30, // 56: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
+	33, // 57: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
+	46, // [46:58] is the sub-list for method output_type
+	34, // [34:46] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_wssgate_admin_v1_admin_proto_init() }
@@ -3073,7 +3113,7 @@ func file_wssgate_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wssgate_admin_v1_admin_proto_rawDesc), len(file_wssgate_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   35,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
