@@ -94,6 +94,8 @@ func sessionToProto(s SessionInfo) *adminv1.Session {
 		BytesOut:               s.BytesOut,
 		QueueLength:            uint32(max(s.QueueLen, 0)),
 		Drops:                  s.Drops,
+		AuthMethod:             s.AuthMethod,
+		AuthExpiresAt:          ts(s.AuthExpiresAt),
 	}
 }
 
@@ -155,6 +157,7 @@ func statsToProto(s StatsSnapshot, now time.Time) *adminv1.GetStatsResponse {
 			Drops:              l.Drops,
 
 			ClientCertificateRejections: l.ClientCertRejections,
+			AuthFailures:                l.AuthFailures,
 			SessionCloses:               l.SessionCloses,
 		})
 	}
@@ -181,5 +184,6 @@ func failureToProto(f Failure) *adminv1.HandshakeFailure {
 		Reason:                   f.Reason,
 		Message:                  f.Message,
 		ClientCertificateSubject: f.ClientCertSubject,
+		SubReason:                f.SubReason,
 	}
 }

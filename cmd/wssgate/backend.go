@@ -10,6 +10,7 @@ import (
 
 	"github.com/wssgate/wssgate/admin"
 	"github.com/wssgate/wssgate/gateway"
+	"github.com/wssgate/wssgate/gateway/auth"
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/hub"
 	"github.com/wssgate/wssgate/gateway/listener"
@@ -134,6 +135,11 @@ func (b *backend) CloseSession(_ context.Context, id string, code int, reason st
 	return adminErr(b.g.CloseSession(id, ws.StatusCode(code), reason))
 }
 
+func (b *backend) CloseIdentity(_ context.Context, identity string, code int, reason string) (int, error) {
+	n, err := b.g.CloseIdentity(identity, ws.StatusCode(code), reason)
+	return n, adminErr(err)
+}
+
 func (b *backend) SendToSession(_ context.Context, id string, f admin.Frame) error {
 	return adminErr(b.g.SendToSession(id, f.Binary, f.Data))
 }
@@ -165,6 +171,7 @@ func infoOf(i session.Info) admin.SessionInfo {
 		Listener:        i.Listener,
 		Role:            admin.Role(i.Role),
 		Identity:        i.Identity,
+		AuthMethod:      i.AuthMethod,
 		RemoteAddr:      i.RemoteAddr,
 		LocalAddr:       i.LocalAddr,
 		ConnectedAt:     i.ConnectedAt,
@@ -184,6 +191,7 @@ func infoOf(i session.Info) admin.SessionInfo {
 func sessionInfo(v gateway.SessionView) admin.SessionInfo {
 	info := infoOf(v.Info)
 	info.LastActivity = v.Live.LastActivity
+	info.AuthExpiresAt = v.AuthExpiresAt
 	info.Subscriptions = v.Subscriptions
 	info.MessagesIn, info.MessagesOut = v.Live.MsgsIn, v.Live.MsgsOut
 	info.BytesIn, info.BytesOut = v.Live.BytesIn, v.Live.BytesOut
@@ -245,10 +253,15 @@ func listenerStats(l *listener.Counters) admin.ListenerStats {
 		Drops:              l.Sessions.Drops.Load(),
 
 		ClientCertRejections: l.CertRejects(),
+		AuthFailures:         map[string]uint64{},
 		SessionCloses:        l.Sessions.Closes.ByCode(),
 	}
 	for _, r := range listener.Reasons() {
 		ls.HandshakeFailures[r.String()] = l.Failures(r)
+	}
+	got := l.AuthFailures()
+	for _, r := range auth.SubReasons() {
+		ls.AuthFailures[string(r)] = got[string(r)]
 	}
 	return ls
 }
@@ -259,7 +272,7 @@ func (b *backend) Failures(_ context.Context, f admin.FailureFilter) ([]admin.Fa
 	for _, x := range b.g.Failures() {
 		af := admin.Failure{
 			Time: x.Time, Listener: x.Listener, RemoteAddr: x.Remote, ServerName: x.ServerName, Stage: x.Stage,
-			Reason: x.Reason.String(), Message: x.Message, ClientCertSubject: x.ClientCertSubject,
+			Reason: x.Reason.String(), Message: x.Message, ClientCertSubject: x.ClientCertSubject, SubReason: x.SubReason,
 		}
 		if f.Match(af) {
 			out = append(out, af)

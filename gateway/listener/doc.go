@@ -11,8 +11,10 @@
 // TLS (a TLS alert; the app answers 503 to a few refused connections).
 // Handshake-failure log lines are sampled by reason (Counters.Sample).
 //
-// A listener does the handshake, names the peer (session.Info) and hands
-// the connection to its Upgraded callback, which starts the session on a
+// A listener does the handshake, names the peer (session.Info; App through
+// its Authenticate hook, Device through Auth, both giving an auth.Grant,
+// refusals counted as unauthenticated with their auth.SubReason) and hands
+// the connection and grant to its Upgraded callback, which starts the session on a
 // goroutine of its own and returns. Each listener owns its accept loop and
 // handshake goroutines and stops them on Close (net/http's for App); it
 // does not own sessions, which the gateway ends through the registry.
