@@ -94,6 +94,8 @@ func sessionToProto(s SessionInfo) *adminv1.Session {
 		BytesOut:               s.BytesOut,
 		QueueLength:            uint32(max(s.QueueLen, 0)),
 		Drops:                  s.Drops,
+		AuthMethod:             s.AuthMethod,
+		AuthExpiresAt:          ts(s.AuthExpiresAt),
 	}
 }
 
@@ -156,6 +158,7 @@ func statsToProto(s StatsSnapshot, now time.Time) *adminv1.GetStatsResponse {
 			NamesNotCovered:    l.NamesNotCovered,
 
 			ClientCertificateRejections: l.ClientCertRejections,
+			AuthFailures:                l.AuthFailures,
 			SessionCloses:               l.SessionCloses,
 		})
 	}
@@ -182,6 +185,7 @@ func failureToProto(f Failure) *adminv1.HandshakeFailure {
 		Reason:                   f.Reason,
 		Message:                  f.Message,
 		ClientCertificateSubject: f.ClientCertSubject,
+		SubReason:                f.SubReason,
 		ClientCertificateIssuer:  f.ClientCertIssuer,
 		ClientCertificateSerial:  f.ClientCertSerial,
 		ClientCertificateSha256:  f.ClientCertSHA256,

@@ -73,6 +73,8 @@ type SessionInfo struct {
 	Listener        string
 	Role            Role
 	Identity        string
+	AuthMethod      string    // "jwt", "check", "cert", "token", "dev"; "" anonymous
+	AuthExpiresAt   time.Time // when the credentials expire (as last refreshed); zero: never
 	RemoteAddr      string
 	LocalAddr       string
 	ConnectedAt     time.Time
@@ -169,6 +171,9 @@ type ListenerStats struct {
 	// ClientCertRejections counts refused client certificates by reason ("unknown_ca",
 	// "expired", "revoked", ...).
 	ClientCertRejections map[string]uint64
+	// AuthFailures counts unauthenticated handshakes by sub-reason ("missing", "expired",
+	// "bad_signature", ...), every sub-reason present (0 included).
+	AuthFailures map[string]uint64
 	// SessionCloses counts the closes the gateway started, by close code in decimal ("1013").
 	SessionCloses map[string]uint64
 }
@@ -215,6 +220,7 @@ type Failure struct {
 	Reason            string // a handshake failure reason, as in ListenerStats.HandshakeFailures
 	Message           string // one-line detail
 	ClientCertSubject string
+	SubReason         string // for "unauthenticated": why the credentials were refused, e.g. "expired"
 	ClientCertIssuer  string
 	ClientCertSerial  string   // lowercase hex
 	ClientCertSHA256  string   // lowercase hex of the DER

@@ -6,11 +6,12 @@
 //
 // Lifecycle: New builds everything and binds nothing; Start binds both
 // listeners and serves them on goroutines the Gateway owns (accept loops,
-// the certificate file watcher); Shutdown stops accepting, sends 1001 Going
-// Away to every session, closes the Socket.IO transports (socketio.go),
-// waits (bounded) and stops those goroutines. Sessions run on goroutines
-// the registry tracks; Socket.IO WebSocket transports on goroutines counted
-// in sioWG. Every method is safe for
+// the certificate file watcher, the JWT verifiers' JWKS refresh of
+// appauth.go, which authenticates app clients as app.auth says); Shutdown
+// stops accepting, sends 1001 Going Away to every session, closes the
+// Socket.IO transports (socketio.go), waits (bounded) and stops those
+// goroutines. Sessions run on goroutines the registry tracks; Socket.IO
+// WebSocket transports on goroutines counted in sioWG. Every method is safe for
 // concurrent use.
 package gateway
 
@@ -62,6 +63,8 @@ type Gateway struct {
 	sio      *socketio.Server   // nil when app.socketio.enabled is false
 	sioProto *protocol.SocketIO // its events → channels
 	sioWG    sync.WaitGroup     // Socket.IO WebSocket transports (sessions not in the registry)
+	appAuth  *appAuth
+	stopAuth context.CancelFunc // ends the verifiers' JWKS refresh (set by Start)
 
 	appLimits, deviceLimits, sioLimits session.Limits
 	budget                             *limit.Budget      // process-wide, shared by every session
@@ -88,6 +91,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	if g.devAuth, err = auth.NewDevice(cfg, log); err != nil {
 		return nil, err
 	}
+	if g.appAuth, err = newAppAuth(cfg, log); err != nil {
+		return nil, err
+	}
 	if g.certs, err = NewCertStore(cfg); err != nil {
 		return nil, err
 	}
@@ -99,7 +105,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	g.newLimits()
 	g.hub = hub.New(cfg.Node, nil)
 	g.hub.SetDirect(g.deviceFor)
-	g.appProto = &protocol.App{Hub: g.hub, Subscribe: cfg.App.Subscribe, Publish: cfg.App.Publish, Log: log, Ended: g.ended}
+	g.appProto = &protocol.App{Hub: g.hub, Subscribe: cfg.App.Subscribe, Publish: cfg.App.Publish, Log: log, Ended: g.ended,
+		Refresh: g.appAuth.refresher()}
 	g.devProto = &protocol.Device{Hub: g.hub, Log: log, Ended: g.ended}
 	if err := g.newListeners(); err != nil {
 		return nil, err
@@ -151,6 +158,7 @@ func (g *Gateway) newListeners() error {
 		HandshakeTimeout: cfg.App.Limits.HandshakeTimeout,
 		Limits:           acceptLimits(cfg.App.Limits),
 		CertGeneration:   g.generation,
+		Authenticate:     g.appAuth.authenticate,
 		Upgraded:         g.appUpgraded,
 		Log:              appLog,
 		Counters:         appCounters,
@@ -220,11 +228,16 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err := g.hub.Start(ctx); err != nil {
 		return fmt.Errorf("start hub: %w", err)
 	}
+	if err := g.startAuth(); err != nil {
+		return err
+	}
 	if err := g.app.Listen(g.cfg.App.Address); err != nil {
+		g.stopAuthentication()
 		return err
 	}
 	if err := g.device.Listen(g.cfg.Device.Address); err != nil {
 		g.app.Close(ctx)
+		g.stopAuthentication()
 		return err
 	}
 	g.app.Endpoints = listener.Endpoints{
@@ -322,6 +335,7 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("wait for %d sessions: %w", g.registry.Len(), err))
 	}
 	errs = append(errs, <-appDone)
+	g.stopAuthentication()
 	g.wg.Wait()
 	errs = append(errs, g.hub.Close())
 	for _, s := range []*logsample.Sampler{g.app.Counters.Sample, g.device.Counters.Sample, g.sample} {

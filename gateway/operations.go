@@ -33,10 +33,13 @@ type SessionView struct {
 	Info          session.Info
 	Live          session.Snapshot
 	Subscriptions []string
+	// AuthExpiresAt is when the session's credentials expire (as last
+	// refreshed); zero if never.
+	AuthExpiresAt time.Time
 }
 
 func view(s session.Entry) SessionView {
-	return SessionView{Info: s.Info(), Live: s.Snapshot(), Subscriptions: protocol.Subscriptions(s)}
+	return SessionView{Info: s.Info(), Live: s.Snapshot(), Subscriptions: protocol.Subscriptions(s), AuthExpiresAt: protocol.AuthExpiry(s)}
 }
 
 // Sessions returns every live session, oldest first (ties by id).
@@ -77,6 +80,22 @@ func (g *Gateway) CloseSession(id string, code ws.StatusCode, reason string) err
 	}
 	s.Close(code, reason)
 	return nil
+}
+
+// CloseIdentity closes every live session of identity (on any listener)
+// with a close code a server may send, and returns how many it closed.
+func (g *Gateway) CloseIdentity(identity string, code ws.StatusCode, reason string) (int, error) {
+	if !wire.ValidCloseCode(code) {
+		return 0, fmt.Errorf("close code %d: want 1000-1003, 1007-1014 or 3000-4999: %w", code, ErrInvalid)
+	}
+	if identity == "" {
+		return 0, fmt.Errorf("identity is empty: %w", ErrInvalid)
+	}
+	targets := g.registry.List(func(s session.Entry) bool { return s.Info().Identity == identity })
+	for _, s := range targets {
+		s.Close(code, reason)
+	}
+	return len(targets), nil
 }
 
 // SendToSession queues one frame to a session, as is (no envelope).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wssgate/wssgate/admin"
 	"github.com/wssgate/wssgate/gateway"
+	"github.com/wssgate/wssgate/gateway/auth"
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/hub"
 	"github.com/wssgate/wssgate/gateway/listener"
@@ -136,6 +137,11 @@ func (b *backend) CloseSession(_ context.Context, id string, code int, reason st
 	return adminErr(b.g.CloseSession(id, ws.StatusCode(code), reason))
 }
 
+func (b *backend) CloseIdentity(_ context.Context, identity string, code int, reason string) (int, error) {
+	n, err := b.g.CloseIdentity(identity, ws.StatusCode(code), reason)
+	return n, adminErr(err)
+}
+
 func (b *backend) SendToSession(_ context.Context, id string, f admin.Frame) error {
 	return adminErr(b.g.SendToSession(id, f.Binary, f.Data))
 }
@@ -167,6 +173,7 @@ func infoOf(i session.Info) admin.SessionInfo {
 		Listener:        i.Listener,
 		Role:            admin.Role(i.Role),
 		Identity:        i.Identity,
+		AuthMethod:      i.AuthMethod,
 		RemoteAddr:      i.RemoteAddr,
 		LocalAddr:       i.LocalAddr,
 		ConnectedAt:     i.ConnectedAt,
@@ -186,6 +193,7 @@ func infoOf(i session.Info) admin.SessionInfo {
 func sessionInfo(v gateway.SessionView) admin.SessionInfo {
 	info := infoOf(v.Info)
 	info.LastActivity = v.Live.LastActivity
+	info.AuthExpiresAt = v.AuthExpiresAt
 	info.Subscriptions = v.Subscriptions
 	info.MessagesIn, info.MessagesOut = v.Live.MsgsIn, v.Live.MsgsOut
 	info.BytesIn, info.BytesOut = v.Live.BytesIn, v.Live.BytesOut
@@ -248,10 +256,15 @@ func listenerStats(l *listener.Counters) admin.ListenerStats {
 		NamesNotCovered:    l.Failures(listener.NameNotCovered),
 
 		ClientCertRejections: l.CertRejects(),
+		AuthFailures:         map[string]uint64{},
 		SessionCloses:        l.Sessions.Closes.ByCode(),
 	}
 	for _, r := range listener.Reasons() {
 		ls.HandshakeFailures[r.String()] = l.Failures(r)
+	}
+	got := l.AuthFailures()
+	for _, r := range auth.SubReasons() {
+		ls.AuthFailures[string(r)] = got[string(r)]
 	}
 	return ls
 }
@@ -262,7 +275,7 @@ func (b *backend) Failures(_ context.Context, f admin.FailureFilter) ([]admin.Fa
 	for _, x := range b.g.Failures() {
 		af := admin.Failure{
 			Time: x.Time, Listener: x.Listener, RemoteAddr: x.Remote, ServerName: x.ServerName, Stage: x.Stage,
-			Reason: x.Reason.String(), Message: x.Message, ClientCertSubject: x.ClientCertSubject,
+			Reason: x.Reason.String(), Message: x.Message, ClientCertSubject: x.ClientCertSubject, SubReason: x.SubReason,
 			ClientCertIssuer: x.ClientCertIssuer, ClientCertSerial: x.ClientCertSerial, ClientCertSHA256: x.ClientCertSHA256,
 			CertificateSANs: x.CertificateSANs, Name: x.Name,
 		}

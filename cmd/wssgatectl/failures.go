@@ -46,9 +46,17 @@ func (c *cli) runFailures(ctx context.Context, args []string) error {
 	tw := table(c.stdout, "TIME", "LISTENER", "REMOTE", "SNI", "STAGE", "REASON", "CLIENT CERT", "MESSAGE")
 	for _, f := range resp.GetFailures() {
 		row(tw, stamp(f.GetTime()), f.GetListener(), f.GetRemoteAddress(),
-			f.GetServerName(), f.GetStage(), f.GetReason(), clientCert(f), f.GetMessage())
+			f.GetServerName(), f.GetStage(), reasonText(f), clientCert(f), f.GetMessage())
 	}
 	return tw.Flush()
+}
+
+// reasonText is the failure's reason with its sub-reason, e.g. "unauthenticated/expired".
+func reasonText(f *adminv1.HandshakeFailure) string {
+	if f.GetSubReason() != "" {
+		return f.GetReason() + "/" + f.GetSubReason()
+	}
+	return f.GetReason()
 }
 
 // clientCert describes the client certificate of a failure in one cell:

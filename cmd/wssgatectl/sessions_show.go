@@ -36,6 +36,8 @@ func printSession(k *kv, s *adminv1.Session, now time.Time) error {
 	k.add("listener", s.GetListener())
 	k.add("role", roleName(s.GetRole()))
 	k.add("identity", s.GetIdentity())
+	k.add("auth_method", s.GetAuthMethod())
+	k.add("auth_expires_at", when(s.GetAuthExpiresAt(), now))
 	k.add("remote_address", s.GetRemoteAddress())
 	k.add("local_address", s.GetLocalAddress())
 	k.add("connected_at", when(s.GetConnectedAt(), now))

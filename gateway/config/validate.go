@@ -32,6 +32,7 @@ func (c *Config) Validate() error {
 	c.Device.Limits.validate("device.limits", bad)
 	c.App.Auth.validate("app.auth", bad)
 	c.App.SocketIO.validate(c.App.WSPath, bad)
+	c.validateAppAuthExposure(bad)
 	c.Device.Auth.validate("device.auth", bad)
 	c.Cluster.validate(c.Node, bad)
 	c.validateLimits(bad)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wssgate/wssgate/gateway/auth"
 	"github.com/wssgate/wssgate/gateway/session"
 )
 
@@ -26,9 +27,15 @@ type App struct {
 	HandshakeTimeout time.Duration
 	Limits           Limits // checked at accept, before TLS; MaxConnections also caps sessions
 	CertGeneration   func() uint64
+	// Authenticate, if set, decides after admission and before the upgrade
+	// who the client is (app.auth); an error refuses the upgrade with
+	// auth.HTTPStatus (401 with WWW-Authenticate, 403 or 503). Nil: every
+	// client is anonymous, with the protocol's listener-wide lists.
+	Authenticate func(r *http.Request) (*auth.Grant, error)
 	// Upgraded starts the session of an upgraded connection on a goroutine
 	// of its own and returns; done is called when the session has ended.
-	Upgraded func(conn net.Conn, info *session.Info, done func())
+	// grant is what Authenticate returned (nil without Authenticate).
+	Upgraded func(conn net.Conn, info *session.Info, grant *auth.Grant, done func())
 	// SocketIO serves SocketIOPath (app.socketio); nil: Socket.IO is
 	// disabled and the path answers a 404 that says so.
 	SocketIO     http.Handler

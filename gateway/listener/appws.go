@@ -12,36 +12,42 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/wssgate/wssgate/gateway/auth"
 	"github.com/wssgate/wssgate/gateway/session"
 )
 
 // serveWS upgrades a browser (or other app client) to the JSON protocol.
 func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
-	conn, info, ok := a.upgrade(w, r)
+	conn, info, grant, ok := a.upgrade(w, r)
 	if !ok {
 		return
 	}
 	// The session gets a goroutine of its own: net/http's connection state
 	// (request, buffers, this goroutine's stack) is freed while it lives.
-	a.Upgraded(conn, &info, func() { a.Counters.Open.Add(-1) })
+	a.Upgraded(conn, &info, grant, func() { a.Counters.Open.Add(-1) })
 }
 
 // upgrade admits and upgrades r; when it reports true the connection
 // holds one Open slot, which the session's done gives back.
-func (a *App) upgrade(w http.ResponseWriter, r *http.Request) (net.Conn, session.Info, bool) {
+func (a *App) upgrade(w http.ResponseWriter, r *http.Request) (net.Conn, session.Info, *auth.Grant, bool) {
 	f := Failure{Remote: r.RemoteAddr, Stage: "upgrade"}
 	if r.TLS != nil {
 		f.ServerName = r.TLS.ServerName
 	}
 	if !a.admit(w, r, &f) {
-		return nil, session.Info{}, false
+		return nil, session.Info{}, nil, false
+	}
+	grant, ok := a.authenticate(w, r, &f)
+	if !ok {
+		a.Counters.Open.Add(-1)
+		return nil, session.Info{}, nil, false
 	}
 	conn, rw, _, err := ws.UpgradeHTTP(r, w)
 	if err != nil {
 		a.Counters.Open.Add(-1)
 		f.Reason, f.Message = NotWebSocket, err.Error()
 		a.Counters.fail(a.Log, f)
-		return nil, session.Info{}, false
+		return nil, session.Info{}, nil, false
 	}
 	// Frames a client sent without waiting for the 101 are in net/http's
 	// buffer: the session reads them first.
@@ -51,9 +57,39 @@ func (a *App) upgrade(w http.ResponseWriter, r *http.Request) (net.Conn, session
 		early = bytes.Clone(early)
 	}
 	info := a.sessionInfo(r, conn)
+	if grant != nil {
+		info.Identity, info.AuthMethod = grant.Identity, string(grant.Method)
+	}
 	_ = conn.SetDeadline(time.Time{})
 	a.Counters.HandshakesOK.Add(1)
-	return withEarlyData(conn, early), info, true
+	return withEarlyData(conn, early), info, grant, true
+}
+
+// authenticate runs the Authenticate hook and answers a refusal: 401 with
+// WWW-Authenticate (RFC 6750), or the session check's 403, or 503. The
+// failure is recorded as unauthenticated with its sub-reason; the
+// response and the log never contain the token.
+func (a *App) authenticate(w http.ResponseWriter, r *http.Request, f *Failure) (*auth.Grant, bool) {
+	if a.Authenticate == nil {
+		return nil, true
+	}
+	grant, err := a.Authenticate(r)
+	if err == nil {
+		return grant, true
+	}
+	sub := auth.Reason(err)
+	if sub == "" {
+		sub = auth.ReasonCheckUnavailable // not an *auth.Error: refused as unavailable (fail closed)
+	}
+	status := auth.HTTPStatus(err)
+	f.Stage, f.Reason, f.SubReason = "auth", Unauthenticated, string(sub)
+	f.Message = string(sub) + ": " + err.Error()
+	a.Counters.fail(a.Log, *f)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", auth.WWWAuthenticate(err))
+	}
+	http.Error(w, sub.Description(), status)
+	return nil, false
 }
 
 // admit checks what may refuse an upgrade before it happens (protocol,

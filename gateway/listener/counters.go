@@ -84,10 +84,19 @@ type Counters struct {
 	// (every failure is still counted and remembered). Its owner closes it.
 	Sample *logsample.Sampler
 
-	mu          sync.Mutex              // guards recent, next and certRejects
+	mu          sync.Mutex              // guards recent, next, certRejects and authFails
 	recent      [recentFailures]Failure // ring buffer of the latest failures
 	next        uint64                  // failures recorded so far; next slot is next % len
 	certRejects map[string]uint64       // refused client certificates by reason
+	authFails   map[string]uint64       // unauthenticated handshakes by auth.SubReason
+}
+
+// AuthFailures returns the unauthenticated handshakes by sub-reason (see
+// auth.SubReason); reasons never seen are absent.
+func (s *Counters) AuthFailures() map[string]uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.authFails)
 }
 
 // RejectCert counts one refused client certificate by reason (see
@@ -120,6 +129,9 @@ type Failure struct {
 	Reason            Reason
 	Message           string // one line
 	ClientCertSubject string // client certificate, if one was presented
+	// SubReason is why credentials were refused (an auth.SubReason such as
+	// "expired"), for Reason Unauthenticated; "" when not known.
+	SubReason string
 	// ClientCertIssuer, ClientCertSerial (lowercase hex) and
 	// ClientCertSHA256 describe the presented client certificate, even a
 	// refused one.
@@ -139,6 +151,12 @@ func (s *Counters) Fail(f Failure) {
 	s.mu.Lock()
 	s.recent[s.next%recentFailures] = f
 	s.next++
+	if f.SubReason != "" {
+		if s.authFails == nil {
+			s.authFails = map[string]uint64{}
+		}
+		s.authFails[f.SubReason]++ // bounded: the auth.SubReason set
+	}
 	s.mu.Unlock()
 }
 

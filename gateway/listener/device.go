@@ -27,7 +27,7 @@ type Device struct {
 	Path string
 	// Auth names the device, or says why it may not connect (the
 	// handshake is then refused with 401).
-	Auth             func(auth.Credentials) (identity string, method auth.Method, err error)
+	Auth             func(auth.Credentials) (auth.Grant, error)
 	HandshakeTimeout time.Duration
 	MaxRequestBytes  int
 	Limits           Limits // checked at accept, before TLS
@@ -35,7 +35,8 @@ type Device struct {
 	CertGeneration func() uint64
 	// Upgraded starts the session of an upgraded connection on a goroutine
 	// of its own and returns; done is called when the session has ended.
-	Upgraded func(conn net.Conn, info *session.Info, done func())
+	// grant is what Auth returned.
+	Upgraded func(conn net.Conn, info *session.Info, grant *auth.Grant, done func())
 	Log      *slog.Logger
 	Counters *Counters
 	Coverage *Coverage // whose Config wraps TLS; nil: no coverage check
@@ -133,7 +134,7 @@ func (d *Device) track(c net.Conn, add bool) bool {
 // grew during the TLS handshake is freed. Close waits for handle only.
 func (d *Device) handle(raw net.Conn) {
 	conn := tls.Server(raw, d.TLS)
-	info, early, ok := d.handshake(conn)
+	info, grant, early, ok := d.handshake(conn)
 	d.track(raw, false)
 	d.wg.Done()
 	if !ok {
@@ -142,17 +143,17 @@ func (d *Device) handle(raw net.Conn) {
 	}
 	d.Counters.Open.Add(1) // max_connections is checked at accept (limits.go)
 	d.Counters.HandshakesOK.Add(1)
-	d.Upgraded(withEarlyData(conn, early), &info, func() { d.Counters.Open.Add(-1) })
+	d.Upgraded(withEarlyData(conn, early), &info, grant, func() { d.Counters.Open.Add(-1) })
 }
 
 // handshake does TLS and the upgrade. early is what the client sent after
 // its upgrade request without waiting for the 101 (frames for the session).
-func (d *Device) handshake(conn *tls.Conn) (info session.Info, early []byte, ok bool) {
+func (d *Device) handshake(conn *tls.Conn) (info session.Info, grant *auth.Grant, early []byte, ok bool) {
 	remote := conn.RemoteAddr().String()
 	_ = conn.SetDeadline(time.Now().Add(d.HandshakeTimeout))
 	if err := conn.HandshakeContext(context.Background()); err != nil {
 		d.tlsFailed(conn, remote, err)
-		return info, nil, false
+		return info, nil, nil, false
 	}
 	miss := d.Coverage.succeeded(remote) // recorded below, with the upgrade's outcome
 	cs := conn.ConnectionState()
@@ -164,7 +165,7 @@ func (d *Device) handshake(conn *tls.Conn) (info session.Info, early []byte, ok 
 	lr := &limitedReader{Conn: conn, n: d.MaxRequestBytes}
 	if _, err := up.upgrader().Upgrade(lr); err != nil {
 		d.upgradeFailed(conn, lr, remote, up.reason, up.reject, err, miss)
-		return info, nil, false
+		return info, nil, nil, false
 	}
 	if miss != nil {
 		d.Counters.fail(d.Log, notCovered(Failure{Remote: remote, Stage: "tls"}, miss))
@@ -173,8 +174,8 @@ func (d *Device) handshake(conn *tls.Conn) (info session.Info, early []byte, ok 
 	info = session.Info{
 		Listener:    d.Name,
 		Role:        session.RoleDevice,
-		Identity:    up.identity,
-		AuthMethod:  string(up.method),
+		Identity:    up.grant.Identity,
+		AuthMethod:  string(up.grant.Method),
 		RemoteAddr:  remote,
 		LocalAddr:   conn.LocalAddr().String(),
 		ConnectedAt: time.Now(),
@@ -184,7 +185,7 @@ func (d *Device) handshake(conn *tls.Conn) (info session.Info, early []byte, ok 
 	if d.CertGeneration != nil {
 		info.CertGeneration = d.CertGeneration()
 	}
-	return info, lr.early, true
+	return info, &up.grant, lr.early, true
 }
 
 // deviceUpgrade is the state of one device's upgrade request, filled by
@@ -197,8 +198,7 @@ type deviceUpgrade struct {
 	userAgent string
 	reason    Reason // why the upgrade was refused
 	reject    error  // a refusal of ours (origin, credentials), not a protocol error
-	identity  string
-	method    auth.Method
+	grant     auth.Grant
 }
 
 func (u *deviceUpgrade) upgrader() ws.Upgrader {
@@ -240,12 +240,16 @@ func (u *deviceUpgrade) onBeforeUpgrade() (ws.HandshakeHeader, error) {
 		u.reject = fmt.Errorf("browser request (Origin %s) refused on the device listener: pages connect to the app listener's WebSocket", u.origin)
 		return nil, ws.RejectConnectionError(ws.RejectionStatus(403), ws.RejectionReason(u.reject.Error()))
 	}
-	id, method, err := u.d.Auth(u.creds)
+	grant, err := u.d.Auth(u.creds)
 	if err != nil {
 		u.reason, u.reject = Unauthenticated, err
-		return nil, ws.RejectConnectionError(ws.RejectionStatus(401), ws.RejectionReason(err.Error()))
+		opts := []ws.RejectOption{ws.RejectionStatus(401), ws.RejectionReason(err.Error())}
+		if auth.Reason(err) != "" { // a JWT: say why, as the app listener does
+			opts = append(opts, ws.RejectionHeader(ws.HandshakeHeaderString("WWW-Authenticate: "+auth.WWWAuthenticate(err)+"\r\n")))
+		}
+		return nil, ws.RejectConnectionError(opts...)
 	}
-	u.identity, u.method = id, method
+	u.grant = grant
 	return ws.HandshakeHeaderString(""), nil
 }
 
@@ -302,6 +306,7 @@ func (d *Device) upgradeFailed(conn *tls.Conn, lr *limitedReader, remote string,
 		f.Reason, f.Message = BadOrigin, reject.Error()
 	case reject != nil:
 		f.Stage, f.Reason, f.Message = "auth", reason, reject.Error()
+		f.SubReason = string(auth.Reason(reject))
 		if why := certs.ClientCertRejectReason(reject); why == certs.RejectNoIdentity {
 			d.Counters.RejectCert(why) // a valid certificate that names no usable identity
 		}

@@ -15,8 +15,10 @@
 // successful handshakes; plainhttp.go answers plain HTTP on the app port
 // (308 to https://, or a 400 hint) before TLS sees it.
 //
-// A listener does the handshake, names the peer (session.Info) and hands
-// the connection to its Upgraded callback, which starts the session on a
+// A listener does the handshake, names the peer (session.Info; App through
+// its Authenticate hook, Device through Auth, both giving an auth.Grant,
+// refusals counted as unauthenticated with their auth.SubReason) and hands
+// the connection and grant to its Upgraded callback, which starts the session on a
 // goroutine of its own and returns. Each listener owns its accept loop and
 // handshake goroutines and stops them on Close (net/http's for App); it
 // does not own sessions, which the gateway ends through the registry.

@@ -28,5 +28,8 @@ func (f *Failure) attrs() []any {
 		a = append(a, "client_certificate_subject", f.ClientCertSubject, "client_certificate_issuer", f.ClientCertIssuer,
 			"client_certificate_serial", f.ClientCertSerial, "client_certificate_sha256", f.ClientCertSHA256)
 	}
+	if f.SubReason != "" {
+		a = append(a, "sub_reason", f.SubReason)
+	}
 	return append(a, "detail", f.Message)
 }

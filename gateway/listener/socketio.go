@@ -46,7 +46,7 @@ func (a *App) OriginAllowed(r *http.Request) bool {
 // connection to SocketIOUpgraded with the request, whose query names the
 // Engine.IO session.
 func (a *App) ServeSocketIOWebSocket(w http.ResponseWriter, r *http.Request) {
-	conn, info, ok := a.upgrade(w, r)
+	conn, info, _, ok := a.upgrade(w, r) // Socket.IO authenticates at CONNECT, not here
 	if !ok {
 		return
 	}

@@ -8,9 +8,11 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/gobwas/ws"
 
+	"github.com/wssgate/wssgate/gateway/auth"
 	"github.com/wssgate/wssgate/gateway/hub"
 	"github.com/wssgate/wssgate/gateway/session"
 )
@@ -26,14 +28,28 @@ type App struct {
 	Subscribe []string // patterns app clients may subscribe to (hub.Covers)
 	Publish   []string // patterns app clients may publish to (hub.Match)
 	Log       *slog.Logger
+	// Refresh verifies a refresh request's token for the session's
+	// identity and returns the token's expiry (app.auth.mode jwt); nil
+	// refuses every refresh.
+	Refresh func(ctx context.Context, identity, token string) (time.Time, error)
 	// Ended runs once per session, after it closed and left the hub.
 	Ended func(*session.Session)
 }
 
-// NewSession makes the session of one upgraded app connection.
-func (p *App) NewSession(conn net.Conn, info *session.Info, limits *session.Limits, totals *session.Totals) *session.Session {
-	c := &appConn{p: p}
+// refreshTimeout bounds one refresh's verification (a JWKS refetch).
+const refreshTimeout = 5 * time.Second
+
+// NewSession makes the session of one upgraded app connection. grant, if
+// not nil, gives the session its own allow-lists (else the listener's) and
+// its expiry: the session is closed with 4003 token expired at the
+// grant's expiry plus leeway unless a refresh moves it.
+func (p *App) NewSession(conn net.Conn, info *session.Info, grant *auth.Grant, limits *session.Limits, totals *session.Totals) *session.Session {
+	c := &appConn{p: p, allowSub: p.Subscribe, allowPub: p.Publish}
 	c.s = session.New(conn, info, limits, c, totals, p.Log)
+	if grant != nil {
+		c.allowSub, c.allowPub = grant.Subscribe, grant.Publish
+		c.exp.arm(c.s, grant)
+	}
 	return c.s
 }
 
@@ -41,6 +57,9 @@ func (p *App) NewSession(conn net.Conn, info *session.Info, limits *session.Limi
 type appConn struct {
 	p *App
 	s *session.Session
+
+	allowSub, allowPub []string // this session's allow-lists, fixed at NewSession
+	exp                expiry
 	subList
 }
 
@@ -54,7 +73,10 @@ func (c *appConn) Deliver(d *hub.Delivery) bool { return c.s.Send(d.Frame(kindAp
 
 func appFrame(m hub.Message) []byte { return MessageFrame(m.Channel, m.Data, m.Binary) }
 
+func (c *appConn) authExpiry() *expiry { return &c.exp }
+
 func (c *appConn) OnClose(s *session.Session) {
+	c.exp.stop()
 	c.p.Hub.UnsubscribeAll(c)
 	c.p.Ended(s)
 }
@@ -82,7 +104,7 @@ func (c *appConn) OnMessage(s *session.Session, op ws.OpCode, data []byte) {
 func (c *appConn) handle(req *Request) (reached int, code string, err error) {
 	switch req.Type {
 	case TypeSubscribe:
-		code, err := c.p.subscribe(c, &c.subList, req.Channel)
+		code, err := c.p.subscribe(c, &c.subList, c.allowSub, req.Channel)
 		return -1, code, err
 	case TypeUnsubscribe:
 		code, err := c.p.unsubscribe(c, &c.subList, req.Channel)
@@ -92,7 +114,10 @@ func (c *appConn) handle(req *Request) (reached int, code string, err error) {
 		if err != nil {
 			return -1, CodeBadRequest, err
 		}
-		return c.p.publish(req.Channel, data, binary)
+		return c.p.publish(c.allowPub, req.Channel, data, binary)
+	case TypeRefresh:
+		code, err := c.refresh(req.Token)
+		return -1, code, err
 	}
 	return -1, CodeBadRequest, fmt.Errorf("unknown type %q", req.Type)
 }
@@ -104,13 +129,13 @@ type subList struct {
 	subs []string   // patterns subscribed in the hub, in order
 }
 
-// subscribe checks pattern against the allow-list and the session's bound
-// and subscribes sub: the one rule of /ws and Socket.IO.
-func (p *App) subscribe(sub hub.Subscriber, l *subList, pattern string) (code string, err error) {
+// subscribe checks pattern against the session's allow-list and bound and
+// subscribes sub: the one rule of /ws and Socket.IO.
+func (p *App) subscribe(sub hub.Subscriber, l *subList, allow []string, pattern string) (code string, err error) {
 	if err := hub.ValidPattern(pattern); err != nil {
 		return CodeBadRequest, err
 	}
-	if !slices.ContainsFunc(p.Subscribe, func(a string) bool { return hub.Covers(a, pattern) }) {
+	if !slices.ContainsFunc(allow, func(a string) bool { return hub.Covers(a, pattern) }) {
 		return CodeForbidden, fmt.Errorf("subscribe to %s not allowed", pattern)
 	}
 	l.mu.Lock()
@@ -139,12 +164,12 @@ func (p *App) unsubscribe(sub hub.Subscriber, l *subList, pattern string) (code 
 	return "", nil
 }
 
-// publish checks channel against the allow-list and publishes.
-func (p *App) publish(channel string, data []byte, binary bool) (reached int, code string, err error) {
+// publish checks channel against the session's allow-list and publishes.
+func (p *App) publish(allow []string, channel string, data []byte, binary bool) (reached int, code string, err error) {
 	if err := hub.ValidChannel(channel); err != nil {
 		return -1, CodeBadRequest, err
 	}
-	if !slices.ContainsFunc(p.Publish, func(a string) bool { return hub.Match(a, channel) }) {
+	if !slices.ContainsFunc(allow, func(a string) bool { return hub.Match(a, channel) }) {
 		return -1, CodeForbidden, fmt.Errorf("publish to %s not allowed", channel)
 	}
 	n, err := p.Hub.Publish(context.Background(), hub.Message{Channel: channel, Binary: binary, Data: data})
@@ -152,6 +177,24 @@ func (p *App) publish(channel string, data []byte, binary bool) (reached int, co
 		return n, CodeInternal, fmt.Errorf("publish to %s: %w", channel, err)
 	}
 	return n, "", nil
+}
+
+// refresh moves the session's expiry to that of a new token for the same
+// identity; on any error the old expiry stays.
+func (c *appConn) refresh(token string) (code string, err error) {
+	if c.p.Refresh == nil || !c.exp.expires() {
+		return CodeUnauthenticated, errors.New("refresh: this session holds no token that expires (app.auth.mode jwt)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+	defer cancel()
+	exp, err := c.p.Refresh(ctx, c.s.Info().Identity, token)
+	if err != nil {
+		return CodeUnauthenticated, fmt.Errorf("refresh: %w", err)
+	}
+	if !c.exp.extend(exp) {
+		return CodeUnauthenticated, errors.New("refresh: the session's token has expired already")
+	}
+	return "", nil
 }
 
 func (l *subList) remove(pattern string) bool {

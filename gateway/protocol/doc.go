@@ -1,6 +1,7 @@
 // Package protocol is what a session speaks once its handshake is done:
-// App, the JSON envelope of app clients on /ws (requests, per-listener
-// allow-lists, acks and errors, the message frame), and Device, raw frames
+// App, the JSON envelope of app clients on /ws (requests, allow-lists per
+// session from its auth.Grant, token refresh, acks and errors, the message
+// frame), and Device, raw frames
 // on the device listener (devices/ID/up and devices/ID/down, see
 // DeviceUp and DeviceDown), and SocketIO (socketio_app.go), Socket.IO
 // events (subscribe, unsubscribe, publish, message) mapped onto channels
@@ -20,5 +21,6 @@
 // An app connection's subscription list is guarded by its own mutex.
 // SocketIO's callbacks run on socketio's goroutines (long-poll POSTs, the
 // WebSocket transport's reader); its client map is a sync.Map. The package
-// starts no goroutines.
+// starts no goroutines; a session whose credentials expire has one
+// time.AfterFunc (expiry.go) that closes it with 4003, stopped at close.
 package protocol

@@ -130,7 +130,7 @@ func (c *SocketIOClient) handle(name string, args []json.RawMessage, atts [][]by
 			return -1, CodeBadRequest, fmt.Errorf("%s: %w", name, err)
 		}
 		if name == EventSubscribe {
-			code, err = app.subscribe(c, &c.subList, pattern)
+			code, err = app.subscribe(c, &c.subList, app.Subscribe, pattern)
 		} else {
 			code, err = app.unsubscribe(c, &c.subList, pattern)
 		}
@@ -144,7 +144,7 @@ func (c *SocketIOClient) handle(name string, args []json.RawMessage, atts [][]by
 		if err != nil {
 			return -1, CodeBadRequest, fmt.Errorf("publish: %w", err)
 		}
-		return app.publish(channel, data, binary)
+		return app.publish(app.Publish, channel, data, binary)
 	}
 	return -1, CodeBadRequest, fmt.Errorf("unknown event %q: emit subscribe, unsubscribe or publish", name)
 }

@@ -35,6 +35,7 @@ const (
 	CodeServiceRestart ws.StatusCode = 1012 // rolling reconnect onto a new certificate
 	CodeTryAgainLater  ws.StatusCode = 1013 // slow consumer: outbound queue overflow
 	CodeReplaced       ws.StatusCode = 4001 // a newer session took this device identity
+	CodeTokenExpired   ws.StatusCode = 4003 // the session's credentials expired (not refreshed)
 	CodeFlapping       ws.StatusCode = 4008 // identity held off: replaced too often
 )
 

@@ -717,6 +717,13 @@ type Session struct {
 	// drops counts frames lost on this session: outbound queue overflow, or a failed or
 	// timed-out write.
 	Drops uint64 `protobuf:"varint,24,opt,name=drops,proto3" json:"drops,omitempty"`
+	// auth_method is how the identity was proven: "jwt", "check", "cert", "token", "dev", or
+	// empty for an anonymous session.
+	AuthMethod string `protobuf:"bytes,25,opt,name=auth_method,json=authMethod,proto3" json:"auth_method,omitempty"`
+	// auth_expires_at is when the session's credentials expire (a JWT's exp or the session
+	// check's expires_at, as last refreshed); the session is then closed with 4003. Unset if
+	// they never expire.
+	AuthExpiresAt *timestamppb.Timestamp `protobuf:"bytes,26,opt,name=auth_expires_at,json=authExpiresAt,proto3" json:"auth_expires_at,omitempty"`
 	// transport is "websocket" for a WebSocket speaking the listener's own protocol, or
 	// "socketio-polling" / "socketio-websocket" for a Socket.IO client (HTTP long-polling, or
 	// a WebSocket after the upgrade or from the start).
@@ -921,6 +928,20 @@ func (x *Session) GetDrops() uint64 {
 		return x.Drops
 	}
 	return 0
+}
+
+func (x *Session) GetAuthMethod() string {
+	if x != nil {
+		return x.AuthMethod
+	}
+	return ""
+}
+
+func (x *Session) GetAuthExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AuthExpiresAt
+	}
+	return nil
 }
 
 func (x *Session) GetTransport() string {
@@ -1169,7 +1190,8 @@ func (x *GetSessionResponse) GetSession() *Session {
 	return nil
 }
 
-// CloseSessionRequest closes one session.
+// CloseSessionRequest closes one session, or every session of one identity: set exactly one
+// of id and identity.
 type CloseSessionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// id is the session id.
@@ -1178,7 +1200,9 @@ type CloseSessionRequest struct {
 	// may send: 1000-1003, 1007-1014 or 3000-4999.
 	Code uint32 `protobuf:"varint,2,opt,name=code,proto3" json:"code,omitempty"`
 	// reason is the close reason, at most 123 bytes of UTF-8.
-	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// identity closes every session with exactly this identity (on any listener).
+	Identity      string `protobuf:"bytes,4,opt,name=identity,proto3" json:"identity,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1234,9 +1258,18 @@ func (x *CloseSessionRequest) GetReason() string {
 	return ""
 }
 
-// CloseSessionResponse is empty: the close frame was queued.
+func (x *CloseSessionRequest) GetIdentity() string {
+	if x != nil {
+		return x.Identity
+	}
+	return ""
+}
+
+// CloseSessionResponse reports the close frames queued.
 type CloseSessionResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// closed is the number of sessions closed: 1 for an id, 0 or more for an identity.
+	Closed        uint32 `protobuf:"varint,1,opt,name=closed,proto3" json:"closed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1269,6 +1302,13 @@ func (x *CloseSessionResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use CloseSessionResponse.ProtoReflect.Descriptor instead.
 func (*CloseSessionResponse) Descriptor() ([]byte, []int) {
 	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CloseSessionResponse) GetClosed() uint32 {
+	if x != nil {
+		return x.Closed
+	}
+	return 0
 }
 
 // SendToSessionRequest sends one frame to one session.
@@ -2019,6 +2059,11 @@ type ListenerStats struct {
 	// drops counts frames lost on this listener's sessions: outbound queue overflow, or a
 	// failed or timed-out write. Loss is never silent.
 	Drops uint64 `protobuf:"varint,13,opt,name=drops,proto3" json:"drops,omitempty"`
+	// auth_failures counts the "unauthenticated" handshake failures by sub-reason, every
+	// sub-reason present (0 included): "missing", "malformed", "bad_signature", "unknown_kid",
+	// "algorithm", "expired", "not_yet_valid", "wrong_issuer", "wrong_audience", "no_subject",
+	// "check_refused", "check_unavailable".
+	AuthFailures map[string]uint64 `protobuf:"bytes,14,rep,name=auth_failures,json=authFailures,proto3" json:"auth_failures,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// session_closes counts the closes the gateway started on this listener (not the peer's
 	// closes it echoed), keyed by close code in decimal: "1002", "1007", "1009" (protocol
 	// errors), "1008" (rate limit), "1013" (slow consumer, memory budget), "4001" (replaced),
@@ -2150,6 +2195,13 @@ func (x *ListenerStats) GetDrops() uint64 {
 		return x.Drops
 	}
 	return 0
+}
+
+func (x *ListenerStats) GetAuthFailures() map[string]uint64 {
+	if x != nil {
+		return x.AuthFailures
+	}
+	return nil
 }
 
 func (x *ListenerStats) GetSessionCloses() map[string]uint64 {
@@ -2561,6 +2613,9 @@ type HandshakeFailure struct {
 	// client_certificate_subject is the subject of the presented client certificate, if any
 	// (also of a refused one).
 	ClientCertificateSubject string `protobuf:"bytes,8,opt,name=client_certificate_subject,json=clientCertificateSubject,proto3" json:"client_certificate_subject,omitempty"`
+	// sub_reason says why credentials were refused, for reason "unauthenticated": one of the
+	// auth_failures keys of ListenerStats, e.g. "expired"; empty otherwise.
+	SubReason string `protobuf:"bytes,9,opt,name=sub_reason,json=subReason,proto3" json:"sub_reason,omitempty"`
 	// client_certificate_issuer is the issuer of the presented client certificate.
 	ClientCertificateIssuer string `protobuf:"bytes,10,opt,name=client_certificate_issuer,json=clientCertificateIssuer,proto3" json:"client_certificate_issuer,omitempty"`
 	// client_certificate_serial is its serial number in lowercase hex.
@@ -2659,6 +2714,13 @@ func (x *HandshakeFailure) GetMessage() string {
 func (x *HandshakeFailure) GetClientCertificateSubject() string {
 	if x != nil {
 		return x.ClientCertificateSubject
+	}
+	return ""
+}
+
+func (x *HandshakeFailure) GetSubReason() string {
+	if x != nil {
+		return x.SubReason
 	}
 	return ""
 }
@@ -2963,7 +3025,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1a\n" +
 	"\bidentity\x18\x02 \x01(\tR\bidentity\x128\n" +
 	"\x18peer_certificate_subject\x18\x03 \x01(\tR\x16peerCertificateSubject\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xa0\a\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x85\b\n" +
 	"\aSession\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\blistener\x18\x02 \x01(\tR\blistener\x12*\n" +
@@ -2993,7 +3055,10 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\bbytes_in\x18\x15 \x01(\x04R\abytesIn\x12\x1b\n" +
 	"\tbytes_out\x18\x16 \x01(\x04R\bbytesOut\x12!\n" +
 	"\fqueue_length\x18\x17 \x01(\rR\vqueueLength\x12\x14\n" +
-	"\x05drops\x18\x18 \x01(\x04R\x05drops\x12\x1c\n" +
+	"\x05drops\x18\x18 \x01(\x04R\x05drops\x12\x1f\n" +
+	"\vauth_method\x18\x19 \x01(\tR\n" +
+	"authMethod\x12B\n" +
+	"\x0fauth_expires_at\x18\x1a \x01(\v2\x1a.google.protobuf.TimestampR\rauthExpiresAt\x12\x1c\n" +
 	"\ttransport\x18\x1b \x01(\tR\ttransport\"\xe9\x01\n" +
 	"\x13ListSessionsRequest\x12\x1a\n" +
 	"\blistener\x18\x01 \x01(\tR\blistener\x12*\n" +
@@ -3009,12 +3074,14 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x11GetSessionRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"I\n" +
 	"\x12GetSessionResponse\x123\n" +
-	"\asession\x18\x01 \x01(\v2\x19.wssgate.admin.v1.SessionR\asession\"Q\n" +
+	"\asession\x18\x01 \x01(\v2\x19.wssgate.admin.v1.SessionR\asession\"m\n" +
 	"\x13CloseSessionRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\rR\x04code\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x16\n" +
-	"\x14CloseSessionResponse\"a\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1a\n" +
+	"\bidentity\x18\x04 \x01(\tR\bidentity\".\n" +
+	"\x14CloseSessionResponse\x12\x16\n" +
+	"\x06closed\x18\x01 \x01(\rR\x06closed\"a\n" +
 	"\x14SendToSessionRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x04text\x18\x02 \x01(\tH\x00R\x04text\x12\x18\n" +
@@ -3052,7 +3119,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x06binary\x18\x03 \x01(\fH\x00R\x06binary\x12.\n" +
 	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04timeB\t\n" +
 	"\apayload\"\x11\n" +
-	"\x0fGetStatsRequest\"\xc4\a\n" +
+	"\x0fGetStatsRequest\"\xdd\b\n" +
 	"\rListenerStats\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12*\n" +
@@ -3068,13 +3135,17 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	" \x01(\x04R\bbytesOut\x120\n" +
 	"\x14slow_consumer_closes\x18\v \x01(\x04R\x12slowConsumerCloses\x12\x84\x01\n" +
 	"\x1dclient_certificate_rejections\x18\f \x03(\v2@.wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntryR\x1bclientCertificateRejections\x12\x14\n" +
-	"\x05drops\x18\r \x01(\x04R\x05drops\x12Y\n" +
+	"\x05drops\x18\r \x01(\x04R\x05drops\x12V\n" +
+	"\rauth_failures\x18\x0e \x03(\v21.wssgate.admin.v1.ListenerStats.AuthFailuresEntryR\fauthFailures\x12Y\n" +
 	"\x0esession_closes\x18\x0f \x03(\v22.wssgate.admin.v1.ListenerStats.SessionClosesEntryR\rsessionCloses\x12*\n" +
 	"\x11names_not_covered\x18\x10 \x01(\x04R\x0fnamesNotCovered\x1aD\n" +
 	"\x16HandshakeFailuresEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\x1aN\n" +
 	" ClientCertificateRejectionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\x1a?\n" +
+	"\x11AuthFailuresEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\x1a@\n" +
 	"\x12SessionClosesEntry\x12\x10\n" +
@@ -3108,7 +3179,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x13ListFailuresRequest\x12\x1a\n" +
 	"\blistener\x18\x01 \x01(\tR\blistener\x120\n" +
 	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x14\n" +
-	"\x05limit\x18\x03 \x01(\x05R\x05limit\"\x9f\x04\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\"\xbe\x04\n" +
 	"\x10HandshakeFailure\x12.\n" +
 	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1a\n" +
 	"\blistener\x18\x02 \x01(\tR\blistener\x12%\n" +
@@ -3118,7 +3189,9 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x05stage\x18\x05 \x01(\tR\x05stage\x12\x16\n" +
 	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x18\n" +
 	"\amessage\x18\a \x01(\tR\amessage\x12<\n" +
-	"\x1aclient_certificate_subject\x18\b \x01(\tR\x18clientCertificateSubject\x12:\n" +
+	"\x1aclient_certificate_subject\x18\b \x01(\tR\x18clientCertificateSubject\x12\x1d\n" +
+	"\n" +
+	"sub_reason\x18\t \x01(\tR\tsubReason\x12:\n" +
 	"\x19client_certificate_issuer\x18\n" +
 	" \x01(\tR\x17clientCertificateIssuer\x12:\n" +
 	"\x19client_certificate_serial\x18\v \x01(\tR\x17clientCertificateSerial\x12:\n" +
@@ -3177,7 +3250,7 @@ func file_wssgate_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_wssgate_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	(Role)(0),                          // 0: wssgate.admin.v1.Role
 	(SessionEventType)(0),              // 1: wssgate.admin.v1.SessionEventType
@@ -3218,77 +3291,80 @@ var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	(*ListNamesResponse)(nil),          // 36: wssgate.admin.v1.ListNamesResponse
 	nil,                                // 37: wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
 	nil,                                // 38: wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
-	nil,                                // 39: wssgate.admin.v1.ListenerStats.SessionClosesEntry
-	(*timestamppb.Timestamp)(nil),      // 40: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),        // 41: google.protobuf.Duration
+	nil,                                // 39: wssgate.admin.v1.ListenerStats.AuthFailuresEntry
+	nil,                                // 40: wssgate.admin.v1.ListenerStats.SessionClosesEntry
+	(*timestamppb.Timestamp)(nil),      // 41: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 42: google.protobuf.Duration
 }
 var file_wssgate_admin_v1_admin_proto_depIdxs = []int32{
-	40, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
-	40, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
-	40, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
+	41, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
+	41, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
+	41, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 3: wssgate.admin.v1.GetCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
-	40, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	41, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 5: wssgate.admin.v1.ReloadCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
 	7,  // 6: wssgate.admin.v1.ReloadCertificatesResponse.refused_sessions:type_name -> wssgate.admin.v1.SessionImpact
 	0,  // 7: wssgate.admin.v1.Session.role:type_name -> wssgate.admin.v1.Role
-	40, // 8: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
-	40, // 9: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
-	0,  // 10: wssgate.admin.v1.ListSessionsRequest.role:type_name -> wssgate.admin.v1.Role
-	8,  // 11: wssgate.admin.v1.ListSessionsResponse.sessions:type_name -> wssgate.admin.v1.Session
-	8,  // 12: wssgate.admin.v1.GetSessionResponse.session:type_name -> wssgate.admin.v1.Session
-	0,  // 13: wssgate.admin.v1.WatchSessionsRequest.role:type_name -> wssgate.admin.v1.Role
-	1,  // 14: wssgate.admin.v1.WatchSessionsResponse.type:type_name -> wssgate.admin.v1.SessionEventType
-	40, // 15: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
-	8,  // 16: wssgate.admin.v1.WatchSessionsResponse.session:type_name -> wssgate.admin.v1.Session
-	40, // 17: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
-	0,  // 18: wssgate.admin.v1.ListenerStats.role:type_name -> wssgate.admin.v1.Role
-	37, // 19: wssgate.admin.v1.ListenerStats.handshake_failures:type_name -> wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
-	38, // 20: wssgate.admin.v1.ListenerStats.client_certificate_rejections:type_name -> wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
-	39, // 21: wssgate.admin.v1.ListenerStats.session_closes:type_name -> wssgate.admin.v1.ListenerStats.SessionClosesEntry
-	40, // 22: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
-	41, // 23: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
-	40, // 24: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
-	26, // 25: wssgate.admin.v1.GetStatsResponse.listeners:type_name -> wssgate.admin.v1.ListenerStats
-	28, // 26: wssgate.admin.v1.GetStatsResponse.process:type_name -> wssgate.admin.v1.ProcessStats
-	29, // 27: wssgate.admin.v1.GetStatsResponse.certificates:type_name -> wssgate.admin.v1.CertificateExpiry
-	27, // 28: wssgate.admin.v1.GetStatsResponse.reloads:type_name -> wssgate.admin.v1.CertificateReloads
-	40, // 29: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
-	40, // 30: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
-	32, // 31: wssgate.admin.v1.ListFailuresResponse.failures:type_name -> wssgate.admin.v1.HandshakeFailure
-	41, // 32: wssgate.admin.v1.ListNamesRequest.within:type_name -> google.protobuf.Duration
-	40, // 33: wssgate.admin.v1.NameUse.last_seen:type_name -> google.protobuf.Timestamp
-	35, // 34: wssgate.admin.v1.ListNamesResponse.names:type_name -> wssgate.admin.v1.NameUse
-	3,  // 35: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
-	5,  // 36: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
-	9,  // 37: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
-	11, // 38: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
-	13, // 39: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
-	15, // 40: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
-	17, // 41: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
-	19, // 42: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
-	21, // 43: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
-	23, // 44: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
-	25, // 45: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
-	31, // 46: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
-	34, // 47: wssgate.admin.v1.AdminService.ListNames:input_type -> wssgate.admin.v1.ListNamesRequest
-	4,  // 48: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
-	6,  // 49: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
-	10, // 50: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
-	12, // 51: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
-	14, // 52: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
-	16, // 53: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
-	18, // 54: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
-	20, // 55: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
-	22, // 56: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
-	24, // 57: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
-	30, // 58: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
-	33, // 59: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
-	36, // 60: wssgate.admin.v1.AdminService.ListNames:output_type -> wssgate.admin.v1.ListNamesResponse
-	48, // [48:61] is the sub-list for method output_type
-	35, // [35:48] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	41, // 8: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
+	41, // 9: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
+	41, // 10: wssgate.admin.v1.Session.auth_expires_at:type_name -> google.protobuf.Timestamp
+	0,  // 11: wssgate.admin.v1.ListSessionsRequest.role:type_name -> wssgate.admin.v1.Role
+	8,  // 12: wssgate.admin.v1.ListSessionsResponse.sessions:type_name -> wssgate.admin.v1.Session
+	8,  // 13: wssgate.admin.v1.GetSessionResponse.session:type_name -> wssgate.admin.v1.Session
+	0,  // 14: wssgate.admin.v1.WatchSessionsRequest.role:type_name -> wssgate.admin.v1.Role
+	1,  // 15: wssgate.admin.v1.WatchSessionsResponse.type:type_name -> wssgate.admin.v1.SessionEventType
+	41, // 16: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
+	8,  // 17: wssgate.admin.v1.WatchSessionsResponse.session:type_name -> wssgate.admin.v1.Session
+	41, // 18: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
+	0,  // 19: wssgate.admin.v1.ListenerStats.role:type_name -> wssgate.admin.v1.Role
+	37, // 20: wssgate.admin.v1.ListenerStats.handshake_failures:type_name -> wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
+	38, // 21: wssgate.admin.v1.ListenerStats.client_certificate_rejections:type_name -> wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
+	39, // 22: wssgate.admin.v1.ListenerStats.auth_failures:type_name -> wssgate.admin.v1.ListenerStats.AuthFailuresEntry
+	40, // 23: wssgate.admin.v1.ListenerStats.session_closes:type_name -> wssgate.admin.v1.ListenerStats.SessionClosesEntry
+	41, // 24: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
+	42, // 25: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
+	41, // 26: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
+	26, // 27: wssgate.admin.v1.GetStatsResponse.listeners:type_name -> wssgate.admin.v1.ListenerStats
+	28, // 28: wssgate.admin.v1.GetStatsResponse.process:type_name -> wssgate.admin.v1.ProcessStats
+	29, // 29: wssgate.admin.v1.GetStatsResponse.certificates:type_name -> wssgate.admin.v1.CertificateExpiry
+	27, // 30: wssgate.admin.v1.GetStatsResponse.reloads:type_name -> wssgate.admin.v1.CertificateReloads
+	41, // 31: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
+	41, // 32: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
+	32, // 33: wssgate.admin.v1.ListFailuresResponse.failures:type_name -> wssgate.admin.v1.HandshakeFailure
+	42, // 34: wssgate.admin.v1.ListNamesRequest.within:type_name -> google.protobuf.Duration
+	41, // 35: wssgate.admin.v1.NameUse.last_seen:type_name -> google.protobuf.Timestamp
+	35, // 36: wssgate.admin.v1.ListNamesResponse.names:type_name -> wssgate.admin.v1.NameUse
+	3,  // 37: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
+	5,  // 38: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
+	9,  // 39: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
+	11, // 40: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
+	13, // 41: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
+	15, // 42: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
+	17, // 43: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
+	19, // 44: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
+	21, // 45: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
+	23, // 46: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
+	25, // 47: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
+	31, // 48: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
+	34, // 49: wssgate.admin.v1.AdminService.ListNames:input_type -> wssgate.admin.v1.ListNamesRequest
+	4,  // 50: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
+	6,  // 51: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
+	10, // 52: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
+	12, // 53: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
+	14, // 54: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
+	16, // 55: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
+	18, // 56: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
+	20, // 57: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
+	22, // 58: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
+	24, // 59: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
+	30, // 60: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
+	33, // 61: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
+	36, // 62: wssgate.admin.v1.AdminService.ListNames:output_type -> wssgate.admin.v1.ListNamesResponse
+	50, // [50:63] is the sub-list for method output_type
+	37, // [37:50] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_wssgate_admin_v1_admin_proto_init() }
@@ -3314,7 +3390,7 @@ func file_wssgate_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wssgate_admin_v1_admin_proto_rawDesc), len(file_wssgate_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   38,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
