@@ -10,6 +10,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/wssgate/wssgate/gateway/auth"
 	"github.com/wssgate/wssgate/gateway/protocol"
 	"github.com/wssgate/wssgate/gateway/protocol/socketio"
 	"github.com/wssgate/wssgate/gateway/session"
@@ -51,20 +52,39 @@ func (g *Gateway) newSocketIO() error {
 	return nil
 }
 
-// sioAuthenticate admits the CONNECT of a Socket.IO client. Only anonymous
-// clients are admitted today: with app.auth.mode unset or "none" every
-// client is, otherwise every CONNECT is refused (CONNECT_ERROR, failure
-// "unauthenticated").
-// TODO(app.auth): verify the CONNECT payload's {token}, else the cookie or
-// Authorization header of the handshake, with the app.auth verifier that
-// /ws uses, and narrow the allow-lists by its permissions.
-func (g *Gateway) sioAuthenticate(_ *http.Request, _ json.RawMessage) (string, error) {
-	switch mode := g.cfg.App.Auth.Mode; mode {
-	case "", "none":
-		return "", nil
-	default:
-		return "", fmt.Errorf("Socket.IO authentication needs the app.auth wiring, which this build lacks: app.auth.mode %q refuses every Socket.IO client (use /ws, or app.auth.mode none)", mode)
+// sioAuthenticate admits the CONNECT of a Socket.IO client as /ws admits
+// an upgrade (app.auth): the CONNECT payload's {token} stands for an
+// Authorization: Bearer header; without one, the handshake request's
+// cookie, Authorization header or ?token= count. The grant (identity,
+// narrowed lists, expiry) goes with the socket.
+func (g *Gateway) sioAuthenticate(r *http.Request, payload json.RawMessage) (string, any, error) {
+	if tok := connectToken(payload); tok != "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+tok)
 	}
+	grant, err := g.appAuth.authenticate(r)
+	if err != nil {
+		sub := auth.Reason(err)
+		if sub == "" {
+			sub = auth.ReasonCheckUnavailable // fail closed, as /ws
+		}
+		// "<sub-reason>: <description>": the client's CONNECT_ERROR and the
+		// failure's sub-reason (SocketIOFailure); never the token.
+		return "", nil, fmt.Errorf("%s: %s", sub, sub.Description())
+	}
+	return grant.Identity, grant, nil
+}
+
+// connectToken is the string "token" of a CONNECT auth payload, "" if
+// there is none.
+func connectToken(payload json.RawMessage) string {
+	var p struct {
+		Token string `json:"token"`
+	}
+	if len(payload) == 0 || json.Unmarshal(payload, &p) != nil {
+		return ""
+	}
+	return p.Token
 }
 
 // sioConnected registers a connected Socket.IO client.

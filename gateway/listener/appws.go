@@ -18,7 +18,7 @@ import (
 
 // serveWS upgrades a browser (or other app client) to the JSON protocol.
 func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
-	conn, info, grant, ok := a.upgrade(w, r)
+	conn, info, grant, ok := a.upgrade(w, r, true)
 	if !ok {
 		return
 	}
@@ -29,7 +29,9 @@ func (a *App) serveWS(w http.ResponseWriter, r *http.Request) {
 
 // upgrade admits and upgrades r; when it reports true the connection
 // holds one Open slot, which the session's done gives back.
-func (a *App) upgrade(w http.ResponseWriter, r *http.Request) (net.Conn, session.Info, *auth.Grant, bool) {
+// withAuth runs the Authenticate hook (/ws; a Socket.IO client
+// authenticates in its CONNECT packet instead).
+func (a *App) upgrade(w http.ResponseWriter, r *http.Request, withAuth bool) (net.Conn, session.Info, *auth.Grant, bool) {
 	f := Failure{Remote: r.RemoteAddr, Stage: "upgrade"}
 	if r.TLS != nil {
 		f.ServerName = r.TLS.ServerName
@@ -37,7 +39,11 @@ func (a *App) upgrade(w http.ResponseWriter, r *http.Request) (net.Conn, session
 	if !a.admit(w, r, &f) {
 		return nil, session.Info{}, nil, false
 	}
-	grant, ok := a.authenticate(w, r, &f)
+	var grant *auth.Grant
+	ok := true
+	if withAuth {
+		grant, ok = a.authenticate(w, r, &f)
+	}
 	if !ok {
 		a.Counters.Open.Add(-1)
 		return nil, session.Info{}, nil, false

@@ -3,8 +3,11 @@ package listener
 import (
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/wssgate/wssgate/gateway/auth"
 	"github.com/wssgate/wssgate/gateway/session"
 )
 
@@ -31,6 +34,12 @@ func (a *App) SocketIOFailure(r *http.Request, reason, msg string) {
 	if f.Reason, ok = ReasonNamed(reason); !ok {
 		f.Reason, f.Message = BadRequest, reason+": "+msg
 	}
+	if f.Reason == Unauthenticated {
+		f.Stage = "auth"
+		if sub, _, ok := strings.Cut(msg, ":"); ok && slices.Contains(auth.SubReasons(), auth.SubReason(sub)) {
+			f.SubReason = sub
+		}
+	}
 	a.Counters.fail(a.Log, f)
 }
 
@@ -46,7 +55,7 @@ func (a *App) OriginAllowed(r *http.Request) bool {
 // connection to SocketIOUpgraded with the request, whose query names the
 // Engine.IO session.
 func (a *App) ServeSocketIOWebSocket(w http.ResponseWriter, r *http.Request) {
-	conn, info, _, ok := a.upgrade(w, r) // Socket.IO authenticates at CONNECT, not here
+	conn, info, _, ok := a.upgrade(w, r, false) // Socket.IO authenticates at CONNECT
 	if !ok {
 		return
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/wssgate/wssgate/gateway/auth"
 	"github.com/wssgate/wssgate/gateway/hub"
 	"github.com/wssgate/wssgate/gateway/protocol/socketio"
 	"github.com/wssgate/wssgate/gateway/session"
@@ -48,6 +49,8 @@ type SocketIOClient struct {
 	sock *socketio.Socket
 	info session.Info
 	subList
+	allowSub, allowPub []string    // this client's allow-lists (its grant's, else the listener's)
+	expire             *time.Timer // closes the client with 4003 when its credentials lapse; nil: never
 
 	msgsIn, bytesIn, msgsOut, bytesOut, drops atomic.Uint64
 	lastActivity                              atomic.Int64 // unix nanoseconds
@@ -66,7 +69,16 @@ var (
 func (p *SocketIO) OnConnect(s *socketio.Socket) {
 	info := p.Info(s.Request())
 	info.ID, info.Identity, info.ConnectedAt = session.NewID(), s.Identity(), time.Now()
-	c := &SocketIOClient{p: p, sock: s, info: info}
+	c := &SocketIOClient{p: p, sock: s, info: info, allowSub: p.App.Subscribe, allowPub: p.App.Publish}
+	if g, ok := s.Grant().(*auth.Grant); ok {
+		c.info.AuthMethod = string(g.Method)
+		c.allowSub, c.allowPub = g.Subscribe, g.Publish
+		if at := g.CloseAt(); !at.IsZero() {
+			// No refresh event on Socket.IO: the client reconnects with a
+			// new token (its auth option may be a function).
+			c.expire = time.AfterFunc(time.Until(at), func() { c.Close(session.CodeTokenExpired, "token expired") })
+		}
+	}
 	c.lastActivity.Store(info.ConnectedAt.UnixNano())
 	p.clients.Store(s, c)
 	p.Connected(c)
@@ -79,6 +91,9 @@ func (p *SocketIO) OnClose(s *socketio.Socket, reason string) {
 		return
 	}
 	c := v.(*SocketIOClient)
+	if c.expire != nil {
+		c.expire.Stop()
+	}
 	c.setStatus(ws.StatusNormalClosure, reason)
 	p.App.Hub.UnsubscribeAll(c)
 	p.Ended(c)
@@ -130,7 +145,7 @@ func (c *SocketIOClient) handle(name string, args []json.RawMessage, atts [][]by
 			return -1, CodeBadRequest, fmt.Errorf("%s: %w", name, err)
 		}
 		if name == EventSubscribe {
-			code, err = app.subscribe(c, &c.subList, app.Subscribe, pattern)
+			code, err = app.subscribe(c, &c.subList, c.allowSub, pattern)
 		} else {
 			code, err = app.unsubscribe(c, &c.subList, pattern)
 		}
@@ -144,7 +159,7 @@ func (c *SocketIOClient) handle(name string, args []json.RawMessage, atts [][]by
 		if err != nil {
 			return -1, CodeBadRequest, fmt.Errorf("publish: %w", err)
 		}
-		return app.publish(app.Publish, channel, data, binary)
+		return app.publish(c.allowPub, channel, data, binary)
 	}
 	return -1, CodeBadRequest, fmt.Errorf("unknown event %q: emit subscribe, unsubscribe or publish", name)
 }
