@@ -55,7 +55,7 @@ type RefusedSession struct {
 // the error says why.
 func (g *Gateway) Reload(r ReloadRequest) (ReloadResult, error) {
 	force := r.Force || (r.Trigger == "sighup" || r.Trigger == "file") && g.cfg.TLS.ReloadForce
-	b, err := g.certs.ReloadWith(r.Source, certs.ReloadOptions{DryRun: r.DryRun, Force: force})
+	b, err := g.certs.Reload(r.Source, certs.ReloadOptions{DryRun: r.DryRun, Force: force})
 	if c := g.reloads[r.Trigger]; c != nil && !r.DryRun {
 		if err != nil {
 			c.failed.Add(1)
