@@ -134,6 +134,11 @@ type App struct {
 	Publish   []string `yaml:"publish"`
 	Limits    Limits   `yaml:"limits"`
 	Auth      AppAuth  `yaml:"auth"`
+	HTTP      AppHTTP  `yaml:"http"` // deadlines of plain HTTP requests; see http.go
+	// TrustedProxies (CIDRs or IPs) may set X-Forwarded-For and X-Real-IP:
+	// the reverse proxy extends their values; from anyone else they are
+	// replaced by the connection's address. Default: none.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Device is the WSS listener for devices.

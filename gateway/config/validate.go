@@ -24,6 +24,8 @@ func (c *Config) Validate() error {
 	c.validateTLS(bad)
 	c.validateAddresses(bad)
 	c.validateApp(bad)
+	c.App.validateHTTP(bad)
+	c.validateDev(bad)
 	c.validateDevice(bad)
 	c.validateAdminTokens(bad)
 	c.validateAdmin(bad)
