@@ -47,6 +47,7 @@ type collector struct {
 	slowCloses, certNotAfter, certGeneration    *prometheus.Desc
 	goroutines, heapAlloc, startTime, statsUp   *prometheus.Desc
 	reloads, clientCertRejections, drops        *prometheus.Desc
+	proxiedOpen, proxiedTotal                   *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*collector)(nil)
@@ -74,6 +75,8 @@ func newCollector(stats Stats) *collector {
 		startTime:            d("start_time_seconds", "Process start time, Unix seconds."),
 		reloads:              d("certificate_reloads_total", "Certificate reload attempts by trigger (admin, sighup, file) and result (ok, failed).", "trigger", "result"),
 		clientCertRejections: d("client_certificate_rejections_total", "Refused client certificates by reason.", append(l, "reason")...),
+		proxiedOpen:          d("proxied_websockets_open", "Reverse-proxied WebSockets open now (app listener; also in open_sessions).", l...),
+		proxiedTotal:         d("proxied_websockets_total", "Reverse-proxied WebSockets opened (app listener).", l...),
 		statsUp:              d("stats_up", "1 when the stats snapshot was read; a failed read fails the whole scrape with its error."),
 	}
 }
@@ -84,6 +87,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.openSessions, c.handshakes, c.handshakeFailures, c.messagesIn, c.messagesOut,
 		c.bytesIn, c.bytesOut, c.slowCloses, c.certNotAfter, c.certGeneration,
 		c.goroutines, c.heapAlloc, c.startTime, c.statsUp, c.reloads, c.clientCertRejections, c.drops,
+		c.proxiedOpen, c.proxiedTotal,
 	} {
 		ch <- d
 	}
@@ -135,6 +139,8 @@ func (c *collector) collectListener(ch chan<- prometheus.Metric, l ListenerStats
 	counter(c.bytesOut, l.BytesOut)
 	counter(c.slowCloses, l.SlowConsumerCloses)
 	counter(c.drops, l.Drops)
+	ch <- prometheus.MustNewConstMetric(c.proxiedOpen, prometheus.GaugeValue, float64(l.ProxiedWebSocketsOpen), name, role)
+	counter(c.proxiedTotal, l.ProxiedWebSocketsTotal)
 	for r, n := range l.HandshakeFailures {
 		ch <- prometheus.MustNewConstMetric(c.handshakeFailures, prometheus.CounterValue, float64(n), name, role, r)
 	}

@@ -166,6 +166,10 @@ type ListenerStats struct {
 	// ClientCertRejections counts refused client certificates by reason ("unknown_ca",
 	// "expired", "revoked", ...).
 	ClientCertRejections map[string]uint64
+	// ProxiedWebSocketsOpen and ProxiedWebSocketsTotal count the app
+	// listener's reverse-proxied WebSockets (open now, ever opened); they
+	// also hold OpenSessions slots toward max_connections.
+	ProxiedWebSocketsOpen, ProxiedWebSocketsTotal uint64
 }
 
 // ReloadStats count certificate reloads of one trigger ("admin", "sighup", "file").

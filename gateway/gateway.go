@@ -133,6 +133,8 @@ func (g *Gateway) newListeners() error {
 		Upgraded:         g.appUpgraded,
 		Log:              g.log.With("listener", AppListener),
 		Counters:         &listener.Counters{Name: AppListener, Role: session.RoleApp},
+		HTTP: listener.HTTPLimits{ReadTimeout: cfg.App.HTTP.ReadTimeout, WriteTimeout: cfg.App.HTTP.WriteTimeout,
+			IdleTimeout: cfg.App.Limits.IdleTimeout, ProxiedWriteTimeout: cfg.App.Limits.WriteTimeout},
 	}
 	clientAuth := map[string]certs.ClientAuth{"none": certs.ClientAuthNone, "optional": certs.ClientAuthOptional, "require": certs.ClientAuthRequire}
 	g.device = &listener.Device{
@@ -300,6 +302,12 @@ func (g *Gateway) Registry() *session.Registry { return g.registry }
 // Listeners returns the counters of every listener.
 func (g *Gateway) Listeners() []*listener.Counters {
 	return []*listener.Counters{g.app.Counters, g.device.Counters}
+}
+
+// ProxiedWebSockets returns how many reverse-proxied WebSockets the app
+// listener holds open now and has opened in all.
+func (g *Gateway) ProxiedWebSockets() (open int64, total uint64) {
+	return g.app.Proxied.Open.Load(), g.app.Proxied.Total.Load()
 }
 
 // AppAddr and DeviceAddr return the bound addresses (after Start).

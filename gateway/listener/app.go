@@ -31,6 +31,8 @@ type App struct {
 	Upgraded func(conn net.Conn, info *session.Info, done func())
 	Log      *slog.Logger
 	Counters *Counters
+	HTTP     HTTPLimits // deadlines of plain requests and proxied WebSockets (apphttp.go)
+	Proxied  Proxied    // the root handler's hijacked WebSockets (proxied.go)
 
 	ln  net.Listener
 	srv *http.Server
@@ -50,7 +52,7 @@ func (a *App) Listen(addr string) error {
 	mux.Handle("GET /wssgate.js", a.ClientJS)
 	mux.Handle("/", a.Root)
 	a.srv = &http.Server{
-		Handler:           mux,
+		Handler:           a.withDeadlines(mux),
 		TLSConfig:         a.TLS,
 		ReadHeaderTimeout: a.HandshakeTimeout, // also bounds the TLS handshake
 		IdleTimeout:       2 * time.Minute,
@@ -72,8 +74,10 @@ func (a *App) Serve() error {
 	return err
 }
 
-// Close stops accepting and closes idle HTTP connections; hijacked
-// WebSocket sessions are not touched (the gateway closes them with 1001).
+// Close stops accepting and closes idle HTTP connections, then the proxied
+// WebSockets; sessions on WSPath are not touched (the gateway closes them
+// with 1001).
 func (a *App) Close(ctx context.Context) error {
+	defer a.Proxied.closeAll()
 	return a.srv.Shutdown(ctx)
 }
