@@ -56,13 +56,14 @@ type Gateway struct {
 
 	appLimits, deviceLimits session.Limits
 
-	started      time.Time
-	draining     atomic.Bool
-	wg           sync.WaitGroup // listener Serve goroutines and the file watcher
-	stopWatch    context.CancelFunc
-	reloads      map[string]*reloadCounts // by trigger; the map is fixed at New
-	shutdownOnce sync.Once
-	shutdownErr  error
+	started       time.Time
+	draining      atomic.Bool
+	wg            sync.WaitGroup // listener Serve goroutines and the file watcher
+	stopWatch     context.CancelFunc
+	reloads       map[string]*reloadCounts // by trigger; the map is fixed at New
+	revokedCloses atomic.Uint64            // sessions closed 4003 by a CRL reload (reload.go)
+	shutdownOnce  sync.Once
+	shutdownErr   error
 }
 
 // New builds a gateway from a validated configuration whose certificates
