@@ -48,11 +48,17 @@ type options struct {
 	quiet             bool
 	progress          io.Writer
 
+	hostile         int // hostile: attacking connections
+	partial         int
+	pingRate        float64
+	trickle, settle time.Duration
+	ops             string
+
 	certMu    sync.Mutex
 	certCache map[string]*tls.Certificate
 }
 
-const scenarios = "idle | fanout | command | handshake | reload"
+const scenarios = "idle | fanout | command | handshake | reload | hostile"
 
 func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -91,6 +97,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.reloads, "reloads", 5, "reload: certificate reloads during the run")
 	fs.DurationVar(&o.before, "before", 3*time.Second, "reload: handshakes measured before the first reload")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
+	registerHostileFlags(fs, o)
 	if err := fs.Parse(args[1:]); err != nil {
 		return nil, fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -105,13 +112,13 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 
 func (o *options) validate() error {
 	switch o.scenario {
-	case "idle", "fanout", "command", "handshake", "reload":
+	case "idle", "fanout", "command", "handshake", "reload", "hostile":
 	default:
 		return fmt.Errorf("%w: unknown scenario %q (%s)", errUsage, o.scenario, scenarios)
 	}
 	if o.devices == 0 {
 		o.devices = 100
-		if o.scenario == "fanout" {
+		if o.scenario == "fanout" || o.scenario == "hostile" {
 			o.devices = 1
 		}
 	}
@@ -120,6 +127,9 @@ func (o *options) validate() error {
 	}
 	if o.duration <= 0 || o.maxRun <= 0 || o.dialTimeout <= 0 {
 		return fmt.Errorf("%w: --duration, --max-run and --dial-timeout must be positive", errUsage)
+	}
+	if err := o.validateHostile(); err != nil {
+		return err
 	}
 	if o.window == 0 && o.rate == 0 && o.scenario == "fanout" {
 		return fmt.Errorf("%w: fanout needs --window > 0 or --rate > 0 (an uncapped publisher only measures buffers)", errUsage)
