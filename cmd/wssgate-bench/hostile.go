@@ -224,7 +224,10 @@ func (b *bench) upgradedAttack(ctx context.Context, i int, target string, s *att
 	defer stop()
 	s.started.Add(1)
 	ended := make(chan struct{})
-	go func() { drain(c); close(ended) }() // pongs and the gateway's close
+	go func() { // the gateway's close; never a pong: one would complete a partial message
+		_, _ = io.Copy(io.Discard, c.nc)
+		close(ended)
+	}()
 	if err := fn(ctx, c); err == nil {
 		select {
 		case <-ended:
