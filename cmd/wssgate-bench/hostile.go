@@ -73,17 +73,8 @@ func (b *bench) hostile(ctx context.Context) (*result, error) {
 	time.Sleep(time.Second) // let the gateway settle before the baseline
 	idle := b.sample()
 
-	actx, stopAttack := context.WithCancel(ctx)
-	var stats [numAttacks]attackStats
-	var awg sync.WaitGroup
-	b.logf("hostile: starting %d hostile connections (slowloris, partial %d-byte messages, pings at %g/s each)", o.hostile, o.partial, o.pingRate)
-	for i := range o.hostile {
-		awg.Go(func() { b.attack(actx, i, &stats[i%numAttacks]) })
-		if i%o.concurrency == o.concurrency-1 {
-			time.Sleep(50 * time.Millisecond) // pace the dials like ramp does
-		}
-	}
-	defer func() { stopAttack(); awg.Wait() }()
+	stats, stopAttack := b.startAttack(ctx)
+	defer stopAttack()
 	time.Sleep(o.settle)
 
 	b.logf("hostile: publishing at %g/s for %s under attack", o.rate, o.duration)
@@ -105,14 +96,19 @@ func (b *bench) hostile(ctx context.Context) (*result, error) {
 	}
 	under := peak.stop()
 	st.stopping.Store(true)
+	return hostileResult(o, st, published, pubEnd.Sub(first), stats, idle, under), nil
+}
 
+// hostileResult is the RESULT line of a hostile run.
+func hostileResult(o *options, st *fanState, published int64, took time.Duration, stats *[numAttacks]attackStats, idle, under procPoint) *result {
+	expected := published * int64(o.apps)
 	r := &result{}
 	r.str("scenario", "hostile")
 	r.int("subs", int64(o.apps))
 	r.int("publishers", int64(o.devices))
 	r.int("hostile", int64(o.hostile))
 	r.float("rate", o.rate, 0)
-	r.float("duration_s", pubEnd.Sub(first).Seconds(), 3)
+	r.float("duration_s", took.Seconds(), 3)
 	r.int("published", published)
 	r.int("delivered", st.delivered.Load())
 	r.int("missing", expected-st.delivered.Load())
@@ -127,7 +123,24 @@ func (b *bench) hostile(ctx context.Context) (*result, error) {
 	r.int("rss_peak_kib", under.rssKiB)
 	r.int("goroutines_idle", idle.goroutines)
 	r.int("goroutines_peak", under.goroutines)
-	return r, nil
+	return r
+}
+
+// startAttack starts the --hostile attackers, paced like ramp; stop ends
+// them and waits.
+func (b *bench) startAttack(ctx context.Context) (stats *[numAttacks]attackStats, stop func()) {
+	o := b.o
+	actx, cancel := context.WithCancel(ctx)
+	stats = &[numAttacks]attackStats{}
+	var wg sync.WaitGroup
+	b.logf("hostile: starting %d hostile connections (slowloris, partial %d-byte messages, pings at %g/s each)", o.hostile, o.partial, o.pingRate)
+	for i := range o.hostile {
+		wg.Go(func() { b.attack(actx, i, &stats[i%numAttacks]) })
+		if i%o.concurrency == o.concurrency-1 {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return stats, func() { cancel(); wg.Wait() }
 }
 
 // drain reads c (answering pings) until it ends.
