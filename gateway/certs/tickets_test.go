@@ -53,7 +53,7 @@ func TestSessionTickets(t *testing.T) {
 		resumed(dayOld)
 		advance(certs.TicketKeyRotation + time.Hour)
 		mid := client()
-		resumed(mid) // the first handshake after the rotation: a ticket under the second key
+		resumed(mid)          // the first handshake after the rotation: a ticket under the second key
 		if !resumed(dayOld) { // (a resumption gets a new ticket: old is not dialled here)
 			t.Fatal("a ticket of the day-old first key did not resume, want it still valid")
 		}
