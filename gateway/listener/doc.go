@@ -5,6 +5,11 @@
 // net/http on the path; upgrade.go bounds the request and keeps frames sent
 // before the 101, tlsinfo.go records what TLS negotiated).
 //
+// On the app port every plain HTTP request gets read and write deadlines
+// (apphttp.go); a WebSocket that the root handler hijacks (the reverse
+// proxy's upgrades) holds an Open slot, is idle-bounded and counted
+// (proxied.go), and App.Close closes those still open.
+//
 // A listener does the handshake, names the peer (session.Info) and hands
 // the connection to its Upgraded callback, which starts the session on a
 // goroutine of its own and returns. Each listener owns its accept loop and
