@@ -50,6 +50,7 @@ type collector struct {
 	authFailures                                *prometheus.Desc
 	sessionCloses, memoryBudget, memoryInUse    *prometheus.Desc
 	namesNotCovered                             *prometheus.Desc
+	proxiedOpen, proxiedTotal                   *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*collector)(nil)
@@ -82,6 +83,8 @@ func newCollector(stats Stats) *collector {
 		sessionCloses:        d("session_closes_total", "Closes the gateway started, by close code (protocol errors, limits, replacements, refusals).", append(l, "code")...),
 		memoryBudget:         d("memory_budget_bytes", "Process-wide memory budget of read buffers and outbound queues (limits.memory_budget)."),
 		memoryInUse:          d("memory_in_use_bytes", "Bytes of the memory budget held now."),
+		proxiedOpen:          d("proxied_websockets_open", "Reverse-proxied WebSockets open now (app listener; also in open_sessions).", l...),
+		proxiedTotal:         d("proxied_websockets_total", "Reverse-proxied WebSockets opened (app listener).", l...),
 		statsUp:              d("stats_up", "1 when the stats snapshot was read; a failed read fails the whole scrape with its error."),
 	}
 }
@@ -94,6 +97,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.goroutines, c.heapAlloc, c.startTime, c.statsUp, c.reloads, c.clientCertRejections, c.drops,
 		c.authFailures,
 		c.sessionCloses, c.memoryBudget, c.memoryInUse, c.namesNotCovered,
+		c.proxiedOpen, c.proxiedTotal,
 	} {
 		ch <- d
 	}
@@ -148,6 +152,8 @@ func (c *collector) collectListener(ch chan<- prometheus.Metric, l ListenerStats
 	counter(c.slowCloses, l.SlowConsumerCloses)
 	counter(c.drops, l.Drops)
 	counter(c.namesNotCovered, l.NamesNotCovered)
+	ch <- prometheus.MustNewConstMetric(c.proxiedOpen, prometheus.GaugeValue, float64(l.ProxiedWebSocketsOpen), name, role)
+	counter(c.proxiedTotal, l.ProxiedWebSocketsTotal)
 	for r, n := range l.HandshakeFailures {
 		ch <- prometheus.MustNewConstMetric(c.handshakeFailures, prometheus.CounterValue, float64(n), name, role, r)
 	}

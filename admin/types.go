@@ -176,6 +176,10 @@ type ListenerStats struct {
 	AuthFailures map[string]uint64
 	// SessionCloses counts the closes the gateway started, by close code in decimal ("1013").
 	SessionCloses map[string]uint64
+	// ProxiedWebSocketsOpen and ProxiedWebSocketsTotal count the app
+	// listener's reverse-proxied WebSockets (open now, ever opened); they
+	// also hold OpenSessions slots toward max_connections.
+	ProxiedWebSocketsOpen, ProxiedWebSocketsTotal uint64
 }
 
 // ReloadStats count certificate reloads of one trigger ("admin", "sighup", "file").

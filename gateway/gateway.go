@@ -71,13 +71,14 @@ type Gateway struct {
 	flap                               *limit.Flapping    // nil: flapping detection off
 	sample                             *logsample.Sampler // the gateway's floodable lines (replaced, limits)
 
-	started      time.Time
-	draining     atomic.Bool
-	wg           sync.WaitGroup // listener Serve goroutines and the file watcher
-	stopWatch    context.CancelFunc
-	reloads      map[string]*reloadCounts // by trigger; the map is fixed at New
-	shutdownOnce sync.Once
-	shutdownErr  error
+	started       time.Time
+	draining      atomic.Bool
+	wg            sync.WaitGroup // listener Serve goroutines and the file watcher
+	stopWatch     context.CancelFunc
+	reloads       map[string]*reloadCounts // by trigger; the map is fixed at New
+	revokedCloses atomic.Uint64            // sessions closed 4003 by a CRL reload (reload.go)
+	shutdownOnce  sync.Once
+	shutdownErr   error
 }
 
 // New builds a gateway from a validated configuration whose certificates
@@ -162,6 +163,8 @@ func (g *Gateway) newListeners() error {
 		Upgraded:         g.appUpgraded,
 		Log:              appLog,
 		Counters:         appCounters,
+		HTTP: listener.HTTPLimits{ReadTimeout: cfg.App.HTTP.ReadTimeout, WriteTimeout: cfg.App.HTTP.WriteTimeout,
+			IdleTimeout: cfg.App.Limits.IdleTimeout, ProxiedWriteTimeout: cfg.App.Limits.WriteTimeout},
 	}
 	clientAuth := map[string]certs.ClientAuth{"none": certs.ClientAuthNone, "optional": certs.ClientAuthOptional, "require": certs.ClientAuthRequire}
 	devLog := g.log.With("listener", DeviceListener)
@@ -359,6 +362,12 @@ func (g *Gateway) Registry() *session.Registry { return g.registry }
 // Listeners returns the counters of every listener.
 func (g *Gateway) Listeners() []*listener.Counters {
 	return []*listener.Counters{g.app.Counters, g.device.Counters}
+}
+
+// ProxiedWebSockets returns how many reverse-proxied WebSockets the app
+// listener holds open now and has opened in all.
+func (g *Gateway) ProxiedWebSockets() (open int64, total uint64) {
+	return g.app.Proxied.Open.Load(), g.app.Proxied.Total.Load()
 }
 
 // AppAddr and DeviceAddr return the bound addresses (after Start).

@@ -1,12 +1,20 @@
 package gateway
 
 import (
+	"errors"
 	"sync/atomic"
 	"time"
 
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/session"
 )
+
+// codeRevoked closes a session whose client certificate a reloaded CRL
+// revokes (4003 "certificate revoked"). It is the value the issue gives for
+// credentials that stopped being valid; a literal here, not a session
+// constant, so that it does not clash with session.CodeTokenExpired (also
+// 4003) landing beside it.
+const codeRevoked = 4003
 
 // ReloadTriggers name what can ask for a certificate reload.
 var ReloadTriggers = []string{"admin", "sighup", "file"}
@@ -42,6 +50,9 @@ type ReloadResult struct {
 	// bundle's client CAs or CRLs would refuse: they stay up, but could not
 	// connect again.
 	Refused []RefusedSession
+	// RevokedClosed is how many of them a reload (not a dry run) closed
+	// with 4003 because the new CRLs revoke their certificate.
+	RevokedClosed int
 }
 
 // RefusedSession is a live session that a bundle would refuse, and why.
@@ -75,23 +86,51 @@ func (g *Gateway) Reload(r ReloadRequest) (ReloadResult, error) {
 	for _, w := range b.Warnings {
 		g.log.Warn("certificate warning", "warning", w, "dry_run", r.DryRun)
 	}
-	res := ReloadResult{Bundle: b, Generation: b.Generation, Refused: g.refusedBy(b)}
+	refused, revoked := g.refusedBy(b)
+	res := ReloadResult{Bundle: b, Generation: b.Generation, Refused: refused}
 	if r.DryRun {
 		res.Generation = g.certs.Current().Generation
+		return res, nil
 	}
+	res.RevokedClosed = g.closeRevoked(revoked)
 	return res, nil
 }
 
+// closeRevoked closes the sessions whose certificate the new bundle's CRLs
+// revoke, and counts them. Only revocation closes: a revoked certificate is
+// one its issuer withdrew (a stolen key, a decommissioned device), which a
+// live session must not outlast; the other refusals (a client CA rotated
+// out, an expiry) stay up as documented and are moved over with a rolling
+// reconnect, so that a CA change cannot drop a whole fleet at once.
+func (g *Gateway) closeRevoked(revoked []session.Entry) int {
+	for _, s := range revoked {
+		info := s.Info()
+		s.Close(codeRevoked, "certificate revoked")
+		g.revokedCloses.Add(1)
+		g.log.Warn("session closed: its client certificate is revoked by the reloaded CRLs",
+			"session", info.ID, "listener", info.Listener, "identity", info.Identity,
+			"client_cert", info.PeerCertSubject, "code", codeRevoked)
+	}
+	return len(revoked)
+}
+
+// RevokedCloses returns how many sessions certificate reloads closed
+// because a CRL revoked their certificate.
+func (g *Gateway) RevokedCloses() uint64 { return g.revokedCloses.Load() }
+
 // refusedBy lists the live sessions with a client certificate that b's
-// client CAs and CRLs would not accept.
-func (g *Gateway) refusedBy(b *certs.Bundle) []RefusedSession {
-	var out []RefusedSession
+// client CAs and CRLs would not accept, and those of them whose certificate
+// b's CRLs revoke.
+func (g *Gateway) refusedBy(b *certs.Bundle) (out []RefusedSession, revoked []session.Entry) {
 	now := time.Now()
 	for _, s := range g.registry.List(func(s session.Entry) bool { return s.Info().PeerChain != nil }) {
 		info := s.Info()
 		if err := b.VerifyClientCert(info.PeerChain, now); err != nil {
 			out = append(out, RefusedSession{Info: info, Reason: certs.ClientCertRejectReason(err) + ": " + err.Error()})
+			if errors.Is(err, certs.ErrRevoked) {
+				revoked = append(revoked, s)
+			}
 		}
 	}
-	return out
+	return out, revoked
 }

@@ -6,7 +6,7 @@
 //
 // Usage:
 //
-//	wssgate-bench SCENARIO [flags]     SCENARIO: idle | fanout | command | handshake | reload
+//	wssgate-bench SCENARIO [flags]     SCENARIO: idle | fanout | command | handshake | reload | hostile
 //
 // Every run is bounded in time (--duration, --hold, --drain, --max-run) and in
 // count (--devices, --apps, --concurrency), refuses targets off loopback unless
@@ -16,6 +16,11 @@
 // per idle connection. It ends with exactly one line on stdout:
 //
 //	RESULT scenario=fanout subs=1000 ... deliveries_per_s=... p99_us=... missing=0 server_cpu_us_per_delivery=...
+//
+// The hostile scenario (hostile.go) measures good sessions receiving a
+// fan-out while --hostile connections slowloris both ports, hold partial
+// messages and flood pings, and reports the gateway's RSS (--pid) and
+// goroutines (--ops, read from /metrics).
 //
 // Progress and diagnostics go to stderr.
 //

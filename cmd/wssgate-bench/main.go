@@ -54,6 +54,8 @@ func runScenario(ctx context.Context, o *options) (*result, error) {
 		return b.handshake(ctx)
 	case "reload":
 		return b.reload(ctx)
+	case "hostile":
+		return b.hostile(ctx)
 	}
 	return nil, fmt.Errorf("%w: unknown scenario %q", errUsage, o.scenario)
 }

@@ -49,11 +49,17 @@ type options struct {
 	socketIO          bool // fanout: subscribers are Socket.IO clients
 	progress          io.Writer
 
+	hostile         int // hostile: attacking connections
+	partial         int
+	pingRate        float64
+	trickle, settle time.Duration
+	ops             string
+
 	certMu    sync.Mutex
 	certCache map[string]*tls.Certificate
 }
 
-const scenarios = "idle | fanout | command | handshake | reload"
+const scenarios = "idle | fanout | command | handshake | reload | hostile"
 
 func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -93,6 +99,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.before, "before", 3*time.Second, "reload: handshakes measured before the first reload")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
 	fs.BoolVar(&o.socketIO, "socketio", false, "fanout: subscribers are Socket.IO clients (Engine.IO v4 WebSocket at /socket.io/ on the app URL's host)")
+	registerHostileFlags(fs, o)
 	if err := fs.Parse(args[1:]); err != nil {
 		return nil, fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -107,13 +114,13 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 
 func (o *options) validate() error {
 	switch o.scenario {
-	case "idle", "fanout", "command", "handshake", "reload":
+	case "idle", "fanout", "command", "handshake", "reload", "hostile":
 	default:
 		return fmt.Errorf("%w: unknown scenario %q (%s)", errUsage, o.scenario, scenarios)
 	}
 	if o.devices == 0 {
 		o.devices = 100
-		if o.scenario == "fanout" {
+		if o.scenario == "fanout" || o.scenario == "hostile" {
 			o.devices = 1
 		}
 	}
@@ -122,6 +129,9 @@ func (o *options) validate() error {
 	}
 	if o.duration <= 0 || o.maxRun <= 0 || o.dialTimeout <= 0 {
 		return fmt.Errorf("%w: --duration, --max-run and --dial-timeout must be positive", errUsage)
+	}
+	if err := o.validateHostile(); err != nil {
+		return err
 	}
 	if o.window == 0 && o.rate == 0 && o.scenario == "fanout" {
 		return fmt.Errorf("%w: fanout needs --window > 0 or --rate > 0 (an uncapped publisher only measures buffers)", errUsage)

@@ -220,7 +220,12 @@ func event(e session.Event) admin.SessionEvent {
 func (b *backend) Stats(context.Context) (admin.StatsSnapshot, error) {
 	snap := admin.StatsSnapshot{Process: admin.CurrentProcess(b.g.Started(), b.version)}
 	for _, l := range b.g.Listeners() {
-		snap.Listeners = append(snap.Listeners, listenerStats(l))
+		ls := listenerStats(l)
+		if l.Name == gateway.AppListener {
+			open, total := b.g.ProxiedWebSockets()
+			ls.ProxiedWebSocketsOpen, ls.ProxiedWebSocketsTotal = uint64(max(open, 0)), total
+		}
+		snap.Listeners = append(snap.Listeners, ls)
 	}
 	counts := b.g.ReloadCounts()
 	for _, t := range gateway.ReloadTriggers {

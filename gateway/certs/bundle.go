@@ -34,11 +34,12 @@ type Bundle struct {
 	configs []*tls.Config
 	// revoked holds the revoked serials of the CRLs, by issuer.
 	revoked revocations
-	// ticketKey encrypts the session tickets of this bundle only: a client
+	// tickets encrypt the session tickets of this bundle only: a client
 	// cannot resume a session of an older generation, so every handshake
-	// after a reload is a full one, with the new certificate. (TLS 1.3
-	// resumption keeps forward secrecy; the key lives as long as the bundle.)
-	ticketKey [32]byte
+	// after a reload is a full one, with the new certificate. The keys
+	// rotate every 24 h as crypto/tls's own do (tickets.go); copies made by
+	// withProfiles share the ring.
+	tickets *ticketRing
 }
 
 // index builds the SNI maps and the certificate list of the inner configs.
@@ -83,7 +84,7 @@ func (b *Bundle) innerConfig(p Profile) *tls.Config {
 	if len(b.Certs) > 1 {
 		c.GetCertificate = b.getCertificate
 	}
-	c.SetSessionTicketKeys([][32]byte{b.ticketKey})
+	c.SetSessionTicketKeys(b.tickets.current())
 	if p.ClientAuth != ClientAuthNone {
 		// A nil pool would make crypto/tls verify against the system roots;
 		// an empty one accepts no client certificate at all.

@@ -14,9 +14,11 @@
 // old bundle in place and a handshake never sees a half-built one.
 // Established connections keep the certificate they handshook with.
 //
-// Session tickets are encrypted with the keys of the listener's outer config
-// (rotated by crypto/tls), so they survive reloads: a client that resumes a
-// session keeps seeing the certificate of its first handshake, while
+// Session tickets are encrypted with keys of the bundle (tickets.go): a
+// ticket of an older generation never resumes after a reload, so every
+// handshake after it is a full one with the new certificate; within a bundle
+// the keys rotate every 24 h and expire after 7 days, as crypto/tls's own
+// do. The handshake path checks for a due rotation with one atomic load.
 // crypto/tls re-verifies a resumed client certificate against the current
 // client CAs.
 //

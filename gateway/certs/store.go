@@ -1,7 +1,6 @@
 package certs
 
 import (
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -159,7 +158,9 @@ func (s *Store) TLSConfig(p Profile) *tls.Config {
 		NextProtos:   slices.Clone(p.NextProtos),
 		ClientAuth:   p.ClientAuth.tlsClientAuth(),
 		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
-			return s.cur.Load().configs[idx], nil
+			b := s.cur.Load()
+			b.tickets.rotate(s.now(), b.configs)
+			return b.configs[idx], nil
 		},
 	}
 }
@@ -187,8 +188,8 @@ func (s *Store) build(src Source, gen uint64) (*Bundle, error) {
 		return nil, err
 	}
 	b := &Bundle{Generation: gen, LoadedAt: v.now, Certs: certs}
-	if _, err := rand.Read(b.ticketKey[:]); err != nil {
-		return nil, fmt.Errorf("session ticket key: %w", err)
+	if b.tickets, err = newTicketRing(v.now); err != nil {
+		return nil, err
 	}
 	cas, label, err := s.loadClientCAs(src)
 	if err != nil {

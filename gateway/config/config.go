@@ -154,6 +154,11 @@ type App struct {
 	Limits    Limits   `yaml:"limits"`
 	Auth      AppAuth  `yaml:"auth"`
 	SocketIO  SocketIO `yaml:"socketio"`
+	HTTP      AppHTTP  `yaml:"http"` // deadlines of plain HTTP requests; see http.go
+	// TrustedProxies (CIDRs or IPs) may set X-Forwarded-For and X-Real-IP:
+	// the reverse proxy extends their values; from anyone else they are
+	// replaced by the connection's address. Default: none.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Device is the WSS listener for devices.

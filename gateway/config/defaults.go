@@ -44,6 +44,30 @@ func Dev() *Config {
 	return c
 }
 
+// applyDevAddresses binds development mode to loopback unless addresses
+// are given: a dev gateway accepts ?device_id=anyone, which must not reach
+// the network (validateDev refuses a non-loopback address).
+func (c *Config) applyDevAddresses() {
+	if c.Dev {
+		setStr(&c.App.Address, DefaultDevAppAddress)
+		setStr(&c.Device.Address, DefaultDevDeviceAddress)
+	}
+}
+
+// validateDev refuses development mode on an address that is not
+// loopback, naming the key.
+func (c *Config) validateDev(bad badFunc) {
+	if !c.Dev {
+		return
+	}
+	for _, a := range []struct{ key, addr string }{{"app.address", c.App.Address}, {"device.address", c.Device.Address}} {
+		if a.addr != "" && !OnLoopback(a.addr) {
+			bad(a.key, "%q is not loopback: development mode (dev: true) accepts ?device_id= without proof "+
+				"and listens on 127.0.0.1 or localhost only; remove dev or bind loopback", a.addr)
+		}
+	}
+}
+
 // ApplyDefaults fills every zero value with its documented default.
 func (c *Config) ApplyDefaults() {
 	if c.StateDir == "" {
@@ -62,6 +86,7 @@ func (c *Config) ApplyDefaults() {
 		c.TLS.WatchDebounce = DefaultWatchDebounce
 	}
 	c.TLS.applyNamesDefaults()
+	c.applyDevAddresses()
 	setStr(&c.App.Address, DefaultAppAddress)
 	setStr(&c.App.WSPath, DefaultWSPath)
 	if c.App.Subscribe == nil {
@@ -73,6 +98,7 @@ func (c *Config) ApplyDefaults() {
 	c.App.Limits.applyDefaults()
 	c.App.Auth.applyDefaults()
 	c.App.SocketIO.applyDefaults()
+	c.App.HTTP.applyDefaults()
 	setStr(&c.Device.Address, DefaultDeviceAddress)
 	setStr(&c.Device.Path, DefaultDevicePath)
 	setStr(&c.Device.ClientAuth, "none")

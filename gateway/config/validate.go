@@ -25,6 +25,8 @@ func (c *Config) Validate() error {
 	c.TLS.validateNames(bad)
 	c.validateAddresses(bad)
 	c.validateApp(bad)
+	c.App.validateHTTP(bad)
+	c.validateDev(bad)
 	c.validateDevice(bad)
 	c.validateAdminTokens(bad)
 	c.validateAdmin(bad)

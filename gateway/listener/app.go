@@ -45,7 +45,9 @@ type App struct {
 	SocketIOUpgraded SocketIOUpgradedFunc
 	Log              *slog.Logger
 	Counters         *Counters
-	Coverage         *Coverage // whose Config wraps TLS; nil: no coverage check
+	Coverage         *Coverage  // whose Config wraps TLS; nil: no coverage check
+	HTTP             HTTPLimits // deadlines of plain requests and proxied WebSockets (apphttp.go)
+	Proxied          Proxied    // the root handler's hijacked WebSockets (proxied.go)
 
 	ln  net.Listener
 	srv *http.Server
@@ -68,7 +70,7 @@ func (a *App) Listen(addr string) error {
 	}
 	mux.Handle("/", a.Root)
 	a.srv = &http.Server{
-		Handler:           a.refuseOr(mux),
+		Handler:           a.refuseOr(a.withDeadlines(mux)),
 		ConnContext:       refusedContext,
 		TLSConfig:         a.TLS,
 		ReadHeaderTimeout: a.HandshakeTimeout, // also bounds the TLS handshake
@@ -113,8 +115,10 @@ func (a *App) Serve() error {
 	return err
 }
 
-// Close stops accepting and closes idle HTTP connections; hijacked
-// WebSocket sessions are not touched (the gateway closes them with 1001).
+// Close stops accepting and closes idle HTTP connections, then the proxied
+// WebSockets; sessions on WSPath are not touched (the gateway closes them
+// with 1001).
 func (a *App) Close(ctx context.Context) error {
+	defer a.Proxied.closeAll()
 	return a.srv.Shutdown(ctx)
 }

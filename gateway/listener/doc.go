@@ -15,6 +15,11 @@
 // successful handshakes; plainhttp.go answers plain HTTP on the app port
 // (308 to https://, or a 400 hint) before TLS sees it.
 //
+// On the app port every plain HTTP request gets read and write deadlines
+// (apphttp.go); a WebSocket that the root handler hijacks (the reverse
+// proxy's upgrades) holds an Open slot, is idle-bounded and counted
+// (proxied.go), and App.Close closes those still open.
+//
 // A listener does the handshake, names the peer (session.Info; App through
 // its Authenticate hook, Device through Auth, both giving an auth.Grant,
 // refusals counted as unauthenticated with their auth.SubReason) and hands
