@@ -53,6 +53,8 @@ type Gateway struct {
 	appProto *protocol.App
 	devProto *protocol.Device
 	devAuth  *auth.Device
+	cl       *clusterNode          // nil when this node runs alone; see clusternode.go
+	handlers map[string]rpcHandler // cluster-wide operations by method; see clusterops.go
 
 	appLimits, deviceLimits session.Limits
 
@@ -83,9 +85,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		log.Warn("certificate warning", "warning", w)
 	}
 	g.appLimits, g.deviceLimits = limits(cfg.App.Limits), limits(cfg.Device.Limits)
-	g.hub = hub.New(cfg.Node, nil)
+	if err := g.newHub(); err != nil {
+		return nil, err
+	}
 	g.hub.SetDirect(g.deviceFor)
-	g.appProto = &protocol.App{Hub: g.hub, Subscribe: cfg.App.Subscribe, Publish: cfg.App.Publish, Log: log, Ended: g.ended}
+	g.appProto = &protocol.App{Hub: g.hub, Route: g.route, Subscribe: cfg.App.Subscribe, Publish: cfg.App.Publish, Log: log, Ended: g.ended}
 	g.devProto = &protocol.Device{Hub: g.hub, Log: log, Ended: g.ended}
 	if err := g.newListeners(); err != nil {
 		return nil, err
@@ -281,7 +285,7 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 	}
 	errs = append(errs, <-appDone)
 	g.wg.Wait()
-	errs = append(errs, g.hub.Close())
+	errs = append(errs, g.hub.Close(), g.closeCluster())
 	return errors.Join(errs...)
 }
 

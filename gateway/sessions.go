@@ -43,6 +43,7 @@ func (g *Gateway) start(s *session.Session, done func()) {
 		old.Close(session.CodeReplaced, "replaced")
 		g.log.Info("device session replaced by a newer one", "identity", s.Info().Identity, "old", old.ID(), "new", s.ID())
 	}
+	g.claimIdentity(s)
 	if g.draining.Load() {
 		s.Close(ws.StatusGoingAway, "server shutting down")
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/wssgate/wssgate/gateway/cluster"
 	"github.com/wssgate/wssgate/gateway/hub"
 	"github.com/wssgate/wssgate/gateway/session"
 )
@@ -23,6 +24,7 @@ const MaxSubscriptions = 256
 // allow-lists. Every request with an id gets exactly one ack or error.
 type App struct {
 	Hub       *hub.Hub
+	Route     func(context.Context, hub.Message) (reached int, err error) // acked publishes (cluster-wide reached); nil: Hub.Publish
 	Subscribe []string // patterns app clients may subscribe to (hub.Covers)
 	Publish   []string // patterns app clients may publish to (hub.Match)
 	Log       *slog.Logger
@@ -133,8 +135,12 @@ func (c *appConn) publish(req *Request) (reached int, code string, err error) {
 	if err != nil {
 		return -1, CodeBadRequest, err
 	}
-	n, err := c.p.Hub.Publish(context.Background(), hub.Message{Channel: req.Channel, Binary: binary, Data: data})
-	if err != nil && !errors.Is(err, context.Canceled) {
+	publish := c.p.Hub.Publish // no id, no ack: no reached to count across nodes
+	if c.p.Route != nil && len(req.ID) > 0 {
+		publish = c.p.Route
+	}
+	n, err := publish(context.Background(), hub.Message{Channel: req.Channel, Binary: binary, Data: data})
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, cluster.ErrLinkDown) { // degraded: local reached
 		return n, CodeInternal, fmt.Errorf("publish to %s: %w", req.Channel, err)
 	}
 	return n, "", nil
