@@ -56,6 +56,16 @@ type Stats interface {
 	Failures(ctx context.Context, f FailureFilter) ([]Failure, error)
 }
 
+// Cluster is the cluster-wide view only the admin API asks for (the Prometheus metrics stay per
+// node: every node is scraped).
+type Cluster interface {
+	// Devices lists the connected devices whose identity starts with prefix, by identity.
+	Devices(ctx context.Context, identityPrefix string) ([]Device, error)
+	// ClusterStats is Stats with every node's listeners: Listeners summed over the nodes that
+	// answered, Nodes, MissingNodes and Cluster set.
+	ClusterStats(ctx context.Context) (StatsSnapshot, error)
+}
+
 // Backends are what the admin server serves. A nil field makes its RPCs return
 // UNIMPLEMENTED.
 type Backends struct {
@@ -63,4 +73,5 @@ type Backends struct {
 	Sessions     Sessions     // ListSessions, GetSession, CloseSession, SendToSession, WatchSessions, ReconnectSessions
 	Messages     Messages     // Publish, Subscribe
 	Stats        Stats        // GetStats, ListFailures (and OpsHandler)
+	Cluster      Cluster      // ListDevices; GetStats when set
 }

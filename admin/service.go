@@ -66,6 +66,7 @@ func (v *service) ReloadCertificates(ctx context.Context, req *adminv1.ReloadCer
 		CertPEM:     req.GetCertPem(),
 		KeyPEM:      req.GetKeyPem(),
 		ClientCAPEM: req.GetClientCaPem(),
+		AllNodes:    req.GetAllNodes(),
 	})
 	if err != nil {
 		return nil, toStatus(err)
@@ -106,6 +107,8 @@ func (v *service) ListSessions(ctx context.Context, req *adminv1.ListSessionsReq
 		Role:             roleFromProto(req.GetRole()),
 		Identity:         req.GetIdentity(),
 		RemoteAddrPrefix: req.GetRemoteAddressPrefix(),
+		After:            after,
+		Limit:            size + 1, // one more says there is a next page
 	})
 	if err != nil {
 		return nil, toStatus(err)
@@ -248,7 +251,11 @@ func (v *service) GetStats(ctx context.Context, _ *adminv1.GetStatsRequest) (*ad
 	if v.s.b.Stats == nil {
 		return nil, toStatus(unimplemented("stats"))
 	}
-	st, err := v.s.b.Stats.Stats(ctx)
+	read := v.s.b.Stats.Stats
+	if v.s.b.Cluster != nil {
+		read = v.s.b.Cluster.ClusterStats
+	}
+	st, err := read(ctx)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -276,6 +283,23 @@ func (v *service) ListFailures(ctx context.Context, req *adminv1.ListFailuresReq
 	resp := &adminv1.ListFailuresResponse{}
 	for _, x := range fs {
 		resp.Failures = append(resp.Failures, failureToProto(x))
+	}
+	return resp, nil
+}
+
+func (v *service) ListDevices(ctx context.Context, req *adminv1.ListDevicesRequest) (*adminv1.ListDevicesResponse, error) {
+	if v.s.b.Cluster == nil {
+		return nil, toStatus(unimplemented("devices"))
+	}
+	ds, err := v.s.b.Cluster.Devices(ctx, req.GetIdentityPrefix())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &adminv1.ListDevicesResponse{}
+	for _, d := range ds {
+		resp.Devices = append(resp.Devices, &adminv1.Device{
+			Identity: d.Identity, Node: d.Node, SessionId: d.SessionID, ConnectedAt: ts(d.ConnectedAt),
+		})
 	}
 	return resp, nil
 }

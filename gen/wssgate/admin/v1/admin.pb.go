@@ -435,7 +435,10 @@ type ReloadCertificatesRequest struct {
 	// key_pem is the private key (PEM) matching cert_pem.
 	KeyPem []byte `protobuf:"bytes,3,opt,name=key_pem,json=keyPem,proto3" json:"key_pem,omitempty"`
 	// client_ca_pem, when set, replaces the client CA bundle (PEM).
-	ClientCaPem   []byte `protobuf:"bytes,4,opt,name=client_ca_pem,json=clientCaPem,proto3" json:"client_ca_pem,omitempty"`
+	ClientCaPem []byte `protobuf:"bytes,4,opt,name=client_ca_pem,json=clientCaPem,proto3" json:"client_ca_pem,omitempty"`
+	// all_nodes reloads on every node of the cluster after this one (with the same PEM bytes,
+	// if given); each other node's outcome is a line of the response's warnings.
+	AllNodes      bool `protobuf:"varint,6,opt,name=all_nodes,json=allNodes,proto3" json:"all_nodes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -496,6 +499,13 @@ func (x *ReloadCertificatesRequest) GetClientCaPem() []byte {
 		return x.ClientCaPem
 	}
 	return nil
+}
+
+func (x *ReloadCertificatesRequest) GetAllNodes() bool {
+	if x != nil {
+		return x.AllNodes
+	}
+	return false
 }
 
 // ReloadCertificatesResponse reports the validated bundle.
@@ -705,7 +715,9 @@ type Session struct {
 	QueueLength uint32 `protobuf:"varint,23,opt,name=queue_length,json=queueLength,proto3" json:"queue_length,omitempty"`
 	// drops counts frames lost on this session: outbound queue overflow, or a failed or
 	// timed-out write.
-	Drops         uint64 `protobuf:"varint,24,opt,name=drops,proto3" json:"drops,omitempty"`
+	Drops uint64 `protobuf:"varint,24,opt,name=drops,proto3" json:"drops,omitempty"`
+	// node is the gateway node that holds the session (the configured node name).
+	Node          string `protobuf:"bytes,28,opt,name=node,proto3" json:"node,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -906,6 +918,13 @@ func (x *Session) GetDrops() uint64 {
 		return x.Drops
 	}
 	return 0
+}
+
+func (x *Session) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
 }
 
 // ListSessionsRequest filters and pages the session list. Empty filters match everything.
@@ -1450,7 +1469,9 @@ type WatchSessionsResponse struct {
 	// without a close frame).
 	CloseCode uint32 `protobuf:"varint,4,opt,name=close_code,json=closeCode,proto3" json:"close_code,omitempty"`
 	// reason explains a disconnect, e.g. "closed by admin", "slow consumer", "read: EOF".
-	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// node is the gateway node where it happened.
+	Node          string `protobuf:"bytes,6,opt,name=node,proto3" json:"node,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1516,6 +1537,13 @@ func (x *WatchSessionsResponse) GetCloseCode() uint32 {
 func (x *WatchSessionsResponse) GetReason() string {
 	if x != nil {
 		return x.Reason
+	}
+	return ""
+}
+
+func (x *WatchSessionsResponse) GetNode() string {
+	if x != nil {
+		return x.Node
 	}
 	return ""
 }
@@ -2341,7 +2369,14 @@ type GetStatsResponse struct {
 	// certificates are the expiries of the served certificates.
 	Certificates []*CertificateExpiry `protobuf:"bytes,4,rep,name=certificates,proto3" json:"certificates,omitempty"`
 	// reloads count certificate reloads by trigger.
-	Reloads       []*CertificateReloads `protobuf:"bytes,5,rep,name=reloads,proto3" json:"reloads,omitempty"`
+	Reloads []*CertificateReloads `protobuf:"bytes,5,rep,name=reloads,proto3" json:"reloads,omitempty"`
+	// nodes are the cluster's nodes with their own listener counters (in a cluster, listeners
+	// above is the total over the nodes that answered); empty for a node running alone.
+	Nodes []*NodeStats `protobuf:"bytes,8,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	// missing_nodes are the known nodes that did not answer in time.
+	MissingNodes []string `protobuf:"bytes,9,rep,name=missing_nodes,json=missingNodes,proto3" json:"missing_nodes,omitempty"`
+	// cluster is this node's link to the cluster; unset for a node running alone.
+	Cluster       *ClusterStats `protobuf:"bytes,10,opt,name=cluster,proto3" json:"cluster,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2411,6 +2446,193 @@ func (x *GetStatsResponse) GetReloads() []*CertificateReloads {
 	return nil
 }
 
+func (x *GetStatsResponse) GetNodes() []*NodeStats {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
+func (x *GetStatsResponse) GetMissingNodes() []string {
+	if x != nil {
+		return x.MissingNodes
+	}
+	return nil
+}
+
+func (x *GetStatsResponse) GetCluster() *ClusterStats {
+	if x != nil {
+		return x.Cluster
+	}
+	return nil
+}
+
+// NodeStats are one node's counters.
+type NodeStats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// node is the node's configured name.
+	Node string `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	// listeners are its per-listener counters; empty when it did not answer.
+	Listeners []*ListenerStats `protobuf:"bytes,2,rep,name=listeners,proto3" json:"listeners,omitempty"`
+	// up is false for a node not heard from for 3 heartbeat intervals.
+	Up bool `protobuf:"varint,3,opt,name=up,proto3" json:"up,omitempty"`
+	// last_seen is when its last heartbeat arrived.
+	LastSeen      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeStats) Reset() {
+	*x = NodeStats{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeStats) ProtoMessage() {}
+
+func (x *NodeStats) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeStats.ProtoReflect.Descriptor instead.
+func (*NodeStats) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *NodeStats) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *NodeStats) GetListeners() []*ListenerStats {
+	if x != nil {
+		return x.Listeners
+	}
+	return nil
+}
+
+func (x *NodeStats) GetUp() bool {
+	if x != nil {
+		return x.Up
+	}
+	return false
+}
+
+func (x *NodeStats) GetLastSeen() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeen
+	}
+	return nil
+}
+
+// ClusterStats describe this node's link to the NATS cluster.
+type ClusterStats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// link_up is true while connected to a NATS server; false means degraded: this node
+	// serves its own sessions only.
+	LinkUp bool `protobuf:"varint,1,opt,name=link_up,json=linkUp,proto3" json:"link_up,omitempty"`
+	// nodes_seen counts the nodes known, this one included.
+	NodesSeen uint64 `protobuf:"varint,2,opt,name=nodes_seen,json=nodesSeen,proto3" json:"nodes_seen,omitempty"`
+	// messages_in counts channel messages received from NATS.
+	MessagesIn uint64 `protobuf:"varint,3,opt,name=messages_in,json=messagesIn,proto3" json:"messages_in,omitempty"`
+	// messages_out counts channel messages sent to NATS.
+	MessagesOut uint64 `protobuf:"varint,4,opt,name=messages_out,json=messagesOut,proto3" json:"messages_out,omitempty"`
+	// dropped counts messages not sent (link down), dropped by a slow handler, or not
+	// delivered by a node: delivery across nodes is at most once, never silently lost.
+	Dropped uint64 `protobuf:"varint,5,opt,name=dropped,proto3" json:"dropped,omitempty"`
+	// server is the NATS server connected to (credentials redacted); empty when down.
+	Server        string `protobuf:"bytes,6,opt,name=server,proto3" json:"server,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClusterStats) Reset() {
+	*x = ClusterStats{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterStats) ProtoMessage() {}
+
+func (x *ClusterStats) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterStats.ProtoReflect.Descriptor instead.
+func (*ClusterStats) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ClusterStats) GetLinkUp() bool {
+	if x != nil {
+		return x.LinkUp
+	}
+	return false
+}
+
+func (x *ClusterStats) GetNodesSeen() uint64 {
+	if x != nil {
+		return x.NodesSeen
+	}
+	return 0
+}
+
+func (x *ClusterStats) GetMessagesIn() uint64 {
+	if x != nil {
+		return x.MessagesIn
+	}
+	return 0
+}
+
+func (x *ClusterStats) GetMessagesOut() uint64 {
+	if x != nil {
+		return x.MessagesOut
+	}
+	return 0
+}
+
+func (x *ClusterStats) GetDropped() uint64 {
+	if x != nil {
+		return x.Dropped
+	}
+	return 0
+}
+
+func (x *ClusterStats) GetServer() string {
+	if x != nil {
+		return x.Server
+	}
+	return ""
+}
+
 // ListFailuresRequest filters the failure history. Empty filters match everything.
 type ListFailuresRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2426,7 +2648,7 @@ type ListFailuresRequest struct {
 
 func (x *ListFailuresRequest) Reset() {
 	*x = ListFailuresRequest{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2438,7 +2660,7 @@ func (x *ListFailuresRequest) String() string {
 func (*ListFailuresRequest) ProtoMessage() {}
 
 func (x *ListFailuresRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2451,7 +2673,7 @@ func (x *ListFailuresRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFailuresRequest.ProtoReflect.Descriptor instead.
 func (*ListFailuresRequest) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListFailuresRequest) GetListener() string {
@@ -2494,13 +2716,15 @@ type HandshakeFailure struct {
 	Message string `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
 	// client_certificate_subject is the subject of the presented client certificate, if any.
 	ClientCertificateSubject string `protobuf:"bytes,8,opt,name=client_certificate_subject,json=clientCertificateSubject,proto3" json:"client_certificate_subject,omitempty"`
-	unknownFields            protoimpl.UnknownFields
-	sizeCache                protoimpl.SizeCache
+	// node is the gateway node whose listener refused the handshake.
+	Node          string `protobuf:"bytes,15,opt,name=node,proto3" json:"node,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HandshakeFailure) Reset() {
 	*x = HandshakeFailure{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2512,7 +2736,7 @@ func (x *HandshakeFailure) String() string {
 func (*HandshakeFailure) ProtoMessage() {}
 
 func (x *HandshakeFailure) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2525,7 +2749,7 @@ func (x *HandshakeFailure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandshakeFailure.ProtoReflect.Descriptor instead.
 func (*HandshakeFailure) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *HandshakeFailure) GetTime() *timestamppb.Timestamp {
@@ -2584,6 +2808,13 @@ func (x *HandshakeFailure) GetClientCertificateSubject() string {
 	return ""
 }
 
+func (x *HandshakeFailure) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
 // ListFailuresResponse lists failures, newest first.
 type ListFailuresResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2595,7 +2826,7 @@ type ListFailuresResponse struct {
 
 func (x *ListFailuresResponse) Reset() {
 	*x = ListFailuresResponse{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2607,7 +2838,7 @@ func (x *ListFailuresResponse) String() string {
 func (*ListFailuresResponse) ProtoMessage() {}
 
 func (x *ListFailuresResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2620,12 +2851,177 @@ func (x *ListFailuresResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFailuresResponse.ProtoReflect.Descriptor instead.
 func (*ListFailuresResponse) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListFailuresResponse) GetFailures() []*HandshakeFailure {
 	if x != nil {
 		return x.Failures
+	}
+	return nil
+}
+
+// ListDevicesRequest filters the devices. Empty filters match everything.
+type ListDevicesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// identity_prefix keeps devices whose identity starts with it.
+	IdentityPrefix string `protobuf:"bytes,1,opt,name=identity_prefix,json=identityPrefix,proto3" json:"identity_prefix,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListDevicesRequest) Reset() {
+	*x = ListDevicesRequest{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDevicesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDevicesRequest) ProtoMessage() {}
+
+func (x *ListDevicesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDevicesRequest.ProtoReflect.Descriptor instead.
+func (*ListDevicesRequest) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ListDevicesRequest) GetIdentityPrefix() string {
+	if x != nil {
+		return x.IdentityPrefix
+	}
+	return ""
+}
+
+// ListDevicesResponse lists connected devices by identity.
+type ListDevicesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// devices are the matching devices.
+	Devices       []*Device `protobuf:"bytes,1,rep,name=devices,proto3" json:"devices,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDevicesResponse) Reset() {
+	*x = ListDevicesResponse{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDevicesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDevicesResponse) ProtoMessage() {}
+
+func (x *ListDevicesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDevicesResponse.ProtoReflect.Descriptor instead.
+func (*ListDevicesResponse) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ListDevicesResponse) GetDevices() []*Device {
+	if x != nil {
+		return x.Devices
+	}
+	return nil
+}
+
+// Device is one connected device.
+type Device struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// identity is the device's identity.
+	Identity string `protobuf:"bytes,1,opt,name=identity,proto3" json:"identity,omitempty"`
+	// node is the gateway node it is connected to.
+	Node string `protobuf:"bytes,2,opt,name=node,proto3" json:"node,omitempty"`
+	// session_id is its session's id.
+	SessionId string `protobuf:"bytes,3,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// connected_at is when the session connected.
+	ConnectedAt   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=connected_at,json=connectedAt,proto3" json:"connected_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Device) Reset() {
+	*x = Device{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Device) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Device) ProtoMessage() {}
+
+func (x *Device) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Device.ProtoReflect.Descriptor instead.
+func (*Device) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *Device) GetIdentity() string {
+	if x != nil {
+		return x.Identity
+	}
+	return ""
+}
+
+func (x *Device) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *Device) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *Device) GetConnectedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConnectedAt
 	}
 	return nil
 }
@@ -2663,12 +3059,13 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"generation\x18\x03 \x01(\x04R\n" +
 	"generation\x127\n" +
 	"\tloaded_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bloadedAt\x12\x1a\n" +
-	"\bwarnings\x18\x05 \x03(\tR\bwarnings\"\x8c\x01\n" +
+	"\bwarnings\x18\x05 \x03(\tR\bwarnings\"\xa9\x01\n" +
 	"\x19ReloadCertificatesRequest\x12\x17\n" +
 	"\adry_run\x18\x01 \x01(\bR\x06dryRun\x12\x19\n" +
 	"\bcert_pem\x18\x02 \x01(\fR\acertPem\x12\x17\n" +
 	"\akey_pem\x18\x03 \x01(\fR\x06keyPem\x12\"\n" +
-	"\rclient_ca_pem\x18\x04 \x01(\fR\vclientCaPem\"\x80\x02\n" +
+	"\rclient_ca_pem\x18\x04 \x01(\fR\vclientCaPem\x12\x1b\n" +
+	"\tall_nodes\x18\x06 \x01(\bR\ballNodes\"\x80\x02\n" +
 	"\x1aReloadCertificatesResponse\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x01 \x01(\x04R\n" +
@@ -2682,7 +3079,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1a\n" +
 	"\bidentity\x18\x02 \x01(\tR\bidentity\x128\n" +
 	"\x18peer_certificate_subject\x18\x03 \x01(\tR\x16peerCertificateSubject\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x82\a\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x96\a\n" +
 	"\aSession\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\blistener\x18\x02 \x01(\tR\blistener\x12*\n" +
@@ -2712,7 +3109,8 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\bbytes_in\x18\x15 \x01(\x04R\abytesIn\x12\x1b\n" +
 	"\tbytes_out\x18\x16 \x01(\x04R\bbytesOut\x12!\n" +
 	"\fqueue_length\x18\x17 \x01(\rR\vqueueLength\x12\x14\n" +
-	"\x05drops\x18\x18 \x01(\x04R\x05drops\"\xe9\x01\n" +
+	"\x05drops\x18\x18 \x01(\x04R\x05drops\x12\x12\n" +
+	"\x04node\x18\x1c \x01(\tR\x04node\"\xe9\x01\n" +
 	"\x13ListSessionsRequest\x12\x1a\n" +
 	"\blistener\x18\x01 \x01(\tR\blistener\x12*\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x16.wssgate.admin.v1.RoleR\x04role\x12\x1a\n" +
@@ -2741,14 +3139,15 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x15SendToSessionResponse\"^\n" +
 	"\x14WatchSessionsRequest\x12\x1a\n" +
 	"\blistener\x18\x01 \x01(\tR\blistener\x12*\n" +
-	"\x04role\x18\x02 \x01(\x0e2\x16.wssgate.admin.v1.RoleR\x04role\"\xeb\x01\n" +
+	"\x04role\x18\x02 \x01(\x0e2\x16.wssgate.admin.v1.RoleR\x04role\"\xff\x01\n" +
 	"\x15WatchSessionsResponse\x126\n" +
 	"\x04type\x18\x01 \x01(\x0e2\".wssgate.admin.v1.SessionEventTypeR\x04type\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x123\n" +
 	"\asession\x18\x03 \x01(\v2\x19.wssgate.admin.v1.SessionR\asession\x12\x1d\n" +
 	"\n" +
 	"close_code\x18\x04 \x01(\rR\tcloseCode\x12\x16\n" +
-	"\x06reason\x18\x05 \x01(\tR\x06reason\"\x89\x01\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x12\n" +
+	"\x04node\x18\x06 \x01(\tR\x04node\"\x89\x01\n" +
 	"\x18ReconnectSessionsRequest\x12)\n" +
 	"\x10below_generation\x18\x01 \x01(\x04R\x0fbelowGeneration\x12\x1a\n" +
 	"\blistener\x18\x02 \x01(\tR\blistener\x12&\n" +
@@ -2809,17 +3208,35 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x11CertificateExpiry\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x16\n" +
 	"\x06serial\x18\x02 \x01(\tR\x06serial\x127\n" +
-	"\tnot_after\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bnotAfter\"\xcb\x02\n" +
+	"\tnot_after\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bnotAfter\"\xdd\x03\n" +
 	"\x10GetStatsResponse\x12=\n" +
 	"\tlisteners\x18\x01 \x03(\v2\x1f.wssgate.admin.v1.ListenerStatsR\tlisteners\x128\n" +
 	"\aprocess\x18\x02 \x01(\v2\x1e.wssgate.admin.v1.ProcessStatsR\aprocess\x125\n" +
 	"\x16certificate_generation\x18\x03 \x01(\x04R\x15certificateGeneration\x12G\n" +
 	"\fcertificates\x18\x04 \x03(\v2#.wssgate.admin.v1.CertificateExpiryR\fcertificates\x12>\n" +
-	"\areloads\x18\x05 \x03(\v2$.wssgate.admin.v1.CertificateReloadsR\areloads\"y\n" +
+	"\areloads\x18\x05 \x03(\v2$.wssgate.admin.v1.CertificateReloadsR\areloads\x121\n" +
+	"\x05nodes\x18\b \x03(\v2\x1b.wssgate.admin.v1.NodeStatsR\x05nodes\x12#\n" +
+	"\rmissing_nodes\x18\t \x03(\tR\fmissingNodes\x128\n" +
+	"\acluster\x18\n" +
+	" \x01(\v2\x1e.wssgate.admin.v1.ClusterStatsR\acluster\"\xa7\x01\n" +
+	"\tNodeStats\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\tR\x04node\x12=\n" +
+	"\tlisteners\x18\x02 \x03(\v2\x1f.wssgate.admin.v1.ListenerStatsR\tlisteners\x12\x0e\n" +
+	"\x02up\x18\x03 \x01(\bR\x02up\x127\n" +
+	"\tlast_seen\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\"\xbc\x01\n" +
+	"\fClusterStats\x12\x17\n" +
+	"\alink_up\x18\x01 \x01(\bR\x06linkUp\x12\x1d\n" +
+	"\n" +
+	"nodes_seen\x18\x02 \x01(\x04R\tnodesSeen\x12\x1f\n" +
+	"\vmessages_in\x18\x03 \x01(\x04R\n" +
+	"messagesIn\x12!\n" +
+	"\fmessages_out\x18\x04 \x01(\x04R\vmessagesOut\x12\x18\n" +
+	"\adropped\x18\x05 \x01(\x04R\adropped\x12\x16\n" +
+	"\x06server\x18\x06 \x01(\tR\x06server\"y\n" +
 	"\x13ListFailuresRequest\x12\x1a\n" +
 	"\blistener\x18\x01 \x01(\tR\blistener\x120\n" +
 	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x14\n" +
-	"\x05limit\x18\x03 \x01(\x05R\x05limit\"\xac\x02\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\"\xc0\x02\n" +
 	"\x10HandshakeFailure\x12.\n" +
 	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1a\n" +
 	"\blistener\x18\x02 \x01(\tR\blistener\x12%\n" +
@@ -2829,9 +3246,20 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x05stage\x18\x05 \x01(\tR\x05stage\x12\x16\n" +
 	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x18\n" +
 	"\amessage\x18\a \x01(\tR\amessage\x12<\n" +
-	"\x1aclient_certificate_subject\x18\b \x01(\tR\x18clientCertificateSubject\"V\n" +
+	"\x1aclient_certificate_subject\x18\b \x01(\tR\x18clientCertificateSubject\x12\x12\n" +
+	"\x04node\x18\x0f \x01(\tR\x04node\"V\n" +
 	"\x14ListFailuresResponse\x12>\n" +
-	"\bfailures\x18\x01 \x03(\v2\".wssgate.admin.v1.HandshakeFailureR\bfailures*;\n" +
+	"\bfailures\x18\x01 \x03(\v2\".wssgate.admin.v1.HandshakeFailureR\bfailures\"=\n" +
+	"\x12ListDevicesRequest\x12'\n" +
+	"\x0fidentity_prefix\x18\x01 \x01(\tR\x0eidentityPrefix\"I\n" +
+	"\x13ListDevicesResponse\x122\n" +
+	"\adevices\x18\x01 \x03(\v2\x18.wssgate.admin.v1.DeviceR\adevices\"\x96\x01\n" +
+	"\x06Device\x12\x1a\n" +
+	"\bidentity\x18\x01 \x01(\tR\bidentity\x12\x12\n" +
+	"\x04node\x18\x02 \x01(\tR\x04node\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x03 \x01(\tR\tsessionId\x12=\n" +
+	"\fconnected_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vconnectedAt*;\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\f\n" +
 	"\bROLE_APP\x10\x01\x12\x0f\n" +
@@ -2839,7 +3267,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x10SessionEventType\x12\"\n" +
 	"\x1eSESSION_EVENT_TYPE_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cSESSION_EVENT_TYPE_CONNECTED\x10\x01\x12#\n" +
-	"\x1fSESSION_EVENT_TYPE_DISCONNECTED\x10\x022\x8c\t\n" +
+	"\x1fSESSION_EVENT_TYPE_DISCONNECTED\x10\x022\xe8\t\n" +
 	"\fAdminService\x12f\n" +
 	"\x0fGetCertificates\x12(.wssgate.admin.v1.GetCertificatesRequest\x1a).wssgate.admin.v1.GetCertificatesResponse\x12o\n" +
 	"\x12ReloadCertificates\x12+.wssgate.admin.v1.ReloadCertificatesRequest\x1a,.wssgate.admin.v1.ReloadCertificatesResponse\x12]\n" +
@@ -2853,7 +3281,8 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\aPublish\x12 .wssgate.admin.v1.PublishRequest\x1a!.wssgate.admin.v1.PublishResponse\x12V\n" +
 	"\tSubscribe\x12\".wssgate.admin.v1.SubscribeRequest\x1a#.wssgate.admin.v1.SubscribeResponse0\x01\x12Q\n" +
 	"\bGetStats\x12!.wssgate.admin.v1.GetStatsRequest\x1a\".wssgate.admin.v1.GetStatsResponse\x12]\n" +
-	"\fListFailures\x12%.wssgate.admin.v1.ListFailuresRequest\x1a&.wssgate.admin.v1.ListFailuresResponseB\xbd\x01\n" +
+	"\fListFailures\x12%.wssgate.admin.v1.ListFailuresRequest\x1a&.wssgate.admin.v1.ListFailuresResponse\x12Z\n" +
+	"\vListDevices\x12$.wssgate.admin.v1.ListDevicesRequest\x1a%.wssgate.admin.v1.ListDevicesResponseB\xbd\x01\n" +
 	"\x14com.wssgate.admin.v1B\n" +
 	"AdminProtoP\x01Z7github.com/wssgate/wssgate/gen/wssgate/admin/v1;adminv1\xa2\x02\x03WAX\xaa\x02\x10Wssgate.Admin.V1\xca\x02\x10Wssgate\\Admin\\V1\xe2\x02\x1cWssgate\\Admin\\V1\\GPBMetadata\xea\x02\x12Wssgate::Admin::V1b\x06proto3"
 
@@ -2870,7 +3299,7 @@ func file_wssgate_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_wssgate_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	(Role)(0),                          // 0: wssgate.admin.v1.Role
 	(SessionEventType)(0),              // 1: wssgate.admin.v1.SessionEventType
@@ -2903,75 +3332,88 @@ var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	(*ProcessStats)(nil),               // 28: wssgate.admin.v1.ProcessStats
 	(*CertificateExpiry)(nil),          // 29: wssgate.admin.v1.CertificateExpiry
 	(*GetStatsResponse)(nil),           // 30: wssgate.admin.v1.GetStatsResponse
-	(*ListFailuresRequest)(nil),        // 31: wssgate.admin.v1.ListFailuresRequest
-	(*HandshakeFailure)(nil),           // 32: wssgate.admin.v1.HandshakeFailure
-	(*ListFailuresResponse)(nil),       // 33: wssgate.admin.v1.ListFailuresResponse
-	nil,                                // 34: wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
-	nil,                                // 35: wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
-	(*timestamppb.Timestamp)(nil),      // 36: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),        // 37: google.protobuf.Duration
+	(*NodeStats)(nil),                  // 31: wssgate.admin.v1.NodeStats
+	(*ClusterStats)(nil),               // 32: wssgate.admin.v1.ClusterStats
+	(*ListFailuresRequest)(nil),        // 33: wssgate.admin.v1.ListFailuresRequest
+	(*HandshakeFailure)(nil),           // 34: wssgate.admin.v1.HandshakeFailure
+	(*ListFailuresResponse)(nil),       // 35: wssgate.admin.v1.ListFailuresResponse
+	(*ListDevicesRequest)(nil),         // 36: wssgate.admin.v1.ListDevicesRequest
+	(*ListDevicesResponse)(nil),        // 37: wssgate.admin.v1.ListDevicesResponse
+	(*Device)(nil),                     // 38: wssgate.admin.v1.Device
+	nil,                                // 39: wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
+	nil,                                // 40: wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
+	(*timestamppb.Timestamp)(nil),      // 41: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 42: google.protobuf.Duration
 }
 var file_wssgate_admin_v1_admin_proto_depIdxs = []int32{
-	36, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
-	36, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
-	36, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
+	41, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
+	41, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
+	41, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 3: wssgate.admin.v1.GetCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
-	36, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	41, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 5: wssgate.admin.v1.ReloadCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
 	7,  // 6: wssgate.admin.v1.ReloadCertificatesResponse.refused_sessions:type_name -> wssgate.admin.v1.SessionImpact
 	0,  // 7: wssgate.admin.v1.Session.role:type_name -> wssgate.admin.v1.Role
-	36, // 8: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
-	36, // 9: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
+	41, // 8: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
+	41, // 9: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
 	0,  // 10: wssgate.admin.v1.ListSessionsRequest.role:type_name -> wssgate.admin.v1.Role
 	8,  // 11: wssgate.admin.v1.ListSessionsResponse.sessions:type_name -> wssgate.admin.v1.Session
 	8,  // 12: wssgate.admin.v1.GetSessionResponse.session:type_name -> wssgate.admin.v1.Session
 	0,  // 13: wssgate.admin.v1.WatchSessionsRequest.role:type_name -> wssgate.admin.v1.Role
 	1,  // 14: wssgate.admin.v1.WatchSessionsResponse.type:type_name -> wssgate.admin.v1.SessionEventType
-	36, // 15: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
+	41, // 15: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
 	8,  // 16: wssgate.admin.v1.WatchSessionsResponse.session:type_name -> wssgate.admin.v1.Session
-	36, // 17: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
+	41, // 17: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
 	0,  // 18: wssgate.admin.v1.ListenerStats.role:type_name -> wssgate.admin.v1.Role
-	34, // 19: wssgate.admin.v1.ListenerStats.handshake_failures:type_name -> wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
-	35, // 20: wssgate.admin.v1.ListenerStats.client_certificate_rejections:type_name -> wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
-	36, // 21: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
-	37, // 22: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
-	36, // 23: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
+	39, // 19: wssgate.admin.v1.ListenerStats.handshake_failures:type_name -> wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
+	40, // 20: wssgate.admin.v1.ListenerStats.client_certificate_rejections:type_name -> wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
+	41, // 21: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
+	42, // 22: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
+	41, // 23: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
 	26, // 24: wssgate.admin.v1.GetStatsResponse.listeners:type_name -> wssgate.admin.v1.ListenerStats
 	28, // 25: wssgate.admin.v1.GetStatsResponse.process:type_name -> wssgate.admin.v1.ProcessStats
 	29, // 26: wssgate.admin.v1.GetStatsResponse.certificates:type_name -> wssgate.admin.v1.CertificateExpiry
 	27, // 27: wssgate.admin.v1.GetStatsResponse.reloads:type_name -> wssgate.admin.v1.CertificateReloads
-	36, // 28: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
-	36, // 29: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
-	32, // 30: wssgate.admin.v1.ListFailuresResponse.failures:type_name -> wssgate.admin.v1.HandshakeFailure
-	3,  // 31: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
-	5,  // 32: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
-	9,  // 33: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
-	11, // 34: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
-	13, // 35: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
-	15, // 36: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
-	17, // 37: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
-	19, // 38: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
-	21, // 39: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
-	23, // 40: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
-	25, // 41: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
-	31, // 42: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
-	4,  // 43: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
-	6,  // 44: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
-	10, // 45: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
-	12, // 46: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
-	14, // 47: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
-	16, // 48: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
-	18, // 49: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
-	20, // 50: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
-	22, // 51: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
-	24, // 52: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
-	30, // 53: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
-	33, // 54: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
-	43, // [43:55] is the sub-list for method output_type
-	31, // [31:43] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	31, // 28: wssgate.admin.v1.GetStatsResponse.nodes:type_name -> wssgate.admin.v1.NodeStats
+	32, // 29: wssgate.admin.v1.GetStatsResponse.cluster:type_name -> wssgate.admin.v1.ClusterStats
+	26, // 30: wssgate.admin.v1.NodeStats.listeners:type_name -> wssgate.admin.v1.ListenerStats
+	41, // 31: wssgate.admin.v1.NodeStats.last_seen:type_name -> google.protobuf.Timestamp
+	41, // 32: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
+	41, // 33: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
+	34, // 34: wssgate.admin.v1.ListFailuresResponse.failures:type_name -> wssgate.admin.v1.HandshakeFailure
+	38, // 35: wssgate.admin.v1.ListDevicesResponse.devices:type_name -> wssgate.admin.v1.Device
+	41, // 36: wssgate.admin.v1.Device.connected_at:type_name -> google.protobuf.Timestamp
+	3,  // 37: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
+	5,  // 38: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
+	9,  // 39: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
+	11, // 40: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
+	13, // 41: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
+	15, // 42: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
+	17, // 43: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
+	19, // 44: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
+	21, // 45: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
+	23, // 46: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
+	25, // 47: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
+	33, // 48: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
+	36, // 49: wssgate.admin.v1.AdminService.ListDevices:input_type -> wssgate.admin.v1.ListDevicesRequest
+	4,  // 50: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
+	6,  // 51: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
+	10, // 52: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
+	12, // 53: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
+	14, // 54: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
+	16, // 55: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
+	18, // 56: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
+	20, // 57: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
+	22, // 58: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
+	24, // 59: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
+	30, // 60: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
+	35, // 61: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
+	37, // 62: wssgate.admin.v1.AdminService.ListDevices:output_type -> wssgate.admin.v1.ListDevicesResponse
+	50, // [50:63] is the sub-list for method output_type
+	37, // [37:50] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_wssgate_admin_v1_admin_proto_init() }
@@ -2997,7 +3439,7 @@ func file_wssgate_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wssgate_admin_v1_admin_proto_rawDesc), len(file_wssgate_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   34,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -34,6 +34,7 @@ const (
 	AdminService_Subscribe_FullMethodName          = "/wssgate.admin.v1.AdminService/Subscribe"
 	AdminService_GetStats_FullMethodName           = "/wssgate.admin.v1.AdminService/GetStats"
 	AdminService_ListFailures_FullMethodName       = "/wssgate.admin.v1.AdminService/ListFailures"
+	AdminService_ListDevices_FullMethodName        = "/wssgate.admin.v1.AdminService/ListDevices"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -77,6 +78,9 @@ type AdminServiceClient interface {
 	GetStats(ctx context.Context, in *GetStatsRequest, opts ...grpc.CallOption) (*GetStatsResponse, error)
 	// ListFailures lists recent failed handshakes, newest first, from a bounded history.
 	ListFailures(ctx context.Context, in *ListFailuresRequest, opts ...grpc.CallOption) (*ListFailuresResponse, error)
+	// ListDevices lists the connected devices of every node of the cluster (presence): identity,
+	// node, session and since when.
+	ListDevices(ctx context.Context, in *ListDevicesRequest, opts ...grpc.CallOption) (*ListDevicesResponse, error)
 }
 
 type adminServiceClient struct {
@@ -225,6 +229,16 @@ func (c *adminServiceClient) ListFailures(ctx context.Context, in *ListFailuresR
 	return out, nil
 }
 
+func (c *adminServiceClient) ListDevices(ctx context.Context, in *ListDevicesRequest, opts ...grpc.CallOption) (*ListDevicesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDevicesResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListDevices_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -266,6 +280,9 @@ type AdminServiceServer interface {
 	GetStats(context.Context, *GetStatsRequest) (*GetStatsResponse, error)
 	// ListFailures lists recent failed handshakes, newest first, from a bounded history.
 	ListFailures(context.Context, *ListFailuresRequest) (*ListFailuresResponse, error)
+	// ListDevices lists the connected devices of every node of the cluster (presence): identity,
+	// node, session and since when.
+	ListDevices(context.Context, *ListDevicesRequest) (*ListDevicesResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -311,6 +328,9 @@ func (UnimplementedAdminServiceServer) GetStats(context.Context, *GetStatsReques
 }
 func (UnimplementedAdminServiceServer) ListFailures(context.Context, *ListFailuresRequest) (*ListFailuresResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListFailures not implemented")
+}
+func (UnimplementedAdminServiceServer) ListDevices(context.Context, *ListDevicesRequest) (*ListDevicesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDevices not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -535,6 +555,24 @@ func _AdminService_ListFailures_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_ListDevices_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDevicesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListDevices(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListDevices_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListDevices(ctx, req.(*ListDevicesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -581,6 +619,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListFailures",
 			Handler:    _AdminService_ListFailures_Handler,
+		},
+		{
+			MethodName: "ListDevices",
+			Handler:    _AdminService_ListDevices_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
