@@ -4,6 +4,15 @@
 // and offers the operations an operator runs on it (reload, rolling
 // reconnect, reload impact, failures, sessions; see operations.go).
 //
+// With cfg.Cluster.Enabled() the node joins a NATS cluster (clusternode.go):
+// the hub runs over a cluster.Broker, acknowledged publishes count reached
+// on every node, the newest device session wins across nodes, and the
+// cluster-wide operations of the admin API (clusterops.go, clusterstats.go)
+// are scatter-gather requests that every node answers for its own sessions.
+// Alone, the same operations answer for this node. The broker's goroutines
+// are the broker's; the cluster node owns the background reconnects it runs
+// for other nodes, stopped by Shutdown after the broker is closed.
+//
 // Lifecycle: New builds everything and binds nothing; Start binds both
 // listeners and serves them on goroutines the Gateway owns (accept loops,
 // the certificate file watcher); Shutdown stops accepting, sends 1001 Going
