@@ -8,7 +8,9 @@ import (
 	"github.com/wssgate/wssgate/gateway/hub"
 )
 
-func hubMsg(channel, text string) hub.Message { return hub.Message{Channel: channel, Data: []byte(text)} }
+func hubMsg(channel, text string) hub.Message {
+	return hub.Message{Channel: channel, Data: []byte(text)}
+}
 
 // serverOf returns the index of the NATS server n is connected to.
 func (e *env) serverOf(n *node) int {

@@ -24,12 +24,14 @@ const MaxSubscriptions = 256
 // allow-lists. Every request with an id gets exactly one ack or error.
 type App struct {
 	Hub       *hub.Hub
-	Route     func(context.Context, hub.Message) (reached int, err error) // acked publishes (cluster-wide reached); nil: Hub.Publish
 	Subscribe []string // patterns app clients may subscribe to (hub.Covers)
 	Publish   []string // patterns app clients may publish to (hub.Match)
 	Log       *slog.Logger
 	// Ended runs once per session, after it closed and left the hub.
 	Ended func(*session.Session)
+	// Route publishes the requests with an id, whose ack reports reached (across a
+	// cluster); nil: Hub.Publish.
+	Route func(context.Context, hub.Message) (reached int, err error)
 }
 
 // NewSession makes the session of one upgraded app connection.
