@@ -33,7 +33,8 @@ type clusterNode struct {
 	ctx    context.Context    // ends at closeCluster: background work on other nodes' behalf
 	cancel context.CancelFunc //
 	wg     sync.WaitGroup     // that background work
-	events func()             // stops publishing this node's session events
+	events func()             // stops queueing this node's session events
+	eventq chan session.Event // for sendEvents
 }
 
 // goAsync runs f on a goroutine the cluster node owns; closeCluster cancels ctx and waits.
@@ -70,7 +71,9 @@ func (g *Gateway) newHub() error {
 		b.Handle(name, h)
 	}
 	b.OnIdentity(g.onIdentity)
-	g.cl.events = g.registry.Watch(g.publishEvent)
+	g.cl.eventq = make(chan session.Event, eventQueue)
+	g.cl.events = g.registry.Watch(g.queueEvent)
+	g.cl.goAsync(g.sendEvents)
 	g.hub = hub.New(g.cfg.Node, b)
 	return nil
 }

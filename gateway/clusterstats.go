@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/listener"
 	"github.com/wssgate/wssgate/gateway/session"
 )
@@ -223,7 +222,6 @@ func (g *Gateway) BundleWarnings(ctx context.Context) []string {
 
 type reloadReq struct {
 	From   string // the asking node, which reloaded already
-	Source certs.Source
 	DryRun bool
 }
 
@@ -236,7 +234,7 @@ func (g *Gateway) serveReload(_ context.Context, r reloadReq) (reloadRep, error)
 	if r.From == g.cfg.Node {
 		return reloadRep{}, nil
 	}
-	res, err := g.Reload(ReloadRequest{Trigger: "admin", Source: r.Source, DryRun: r.DryRun})
+	res, err := g.Reload(ReloadRequest{Trigger: "admin", DryRun: r.DryRun})
 	if err != nil {
 		return reloadRep{Error: err.Error()}, nil
 	}
@@ -244,13 +242,18 @@ func (g *Gateway) serveReload(_ context.Context, r reloadReq) (reloadRep, error)
 }
 
 // ReloadAll reloads here (an invalid bundle fails as Reload does, and no other node is asked),
-// then on every other node; each other node's outcome is one line of the returned notes.
+// then on every other node, which re-reads its own files; each other node's outcome is one
+// line of the returned notes. PEM bytes are refused: they would travel over NATS, and a NATS
+// client could then install a certificate (distribute the files instead).
 func (g *Gateway) ReloadAll(ctx context.Context, r ReloadRequest) (ReloadResult, []string, error) {
+	if s := r.Source; len(s.CertPEM)+len(s.KeyPEM)+len(s.ClientCAPEM) > 0 || s.Others != nil {
+		return ReloadResult{}, nil, fmt.Errorf("all_nodes re-reads each node's files; PEM bytes reload one node: %w", ErrInvalid)
+	}
 	res, err := g.Reload(r)
 	if err != nil || g.cl == nil {
 		return res, nil, err
 	}
-	replies, errs, missing := callAll[reloadRep](ctx, g, methodReload, reloadReq{From: g.cfg.Node, Source: r.Source, DryRun: r.DryRun})
+	replies, errs, missing := callAll[reloadRep](ctx, g, methodReload, reloadReq{From: g.cfg.Node, DryRun: r.DryRun})
 	delete(replies, g.cfg.Node)
 	delete(errs, g.cfg.Node)
 	var notes []string
@@ -276,16 +279,33 @@ type NodeEvent struct {
 // sysEvents is the cluster subject kind of session events.
 const sysEvents = "ev"
 
-// publishEvent sends one of this node's session events to the other nodes' watchers. It runs
-// under the registry's lock: it encodes and hands off, never waits (with NATS away the event is
-// counted as dropped by the broker).
-func (g *Gateway) publishEvent(e session.Event) {
-	e.Info.PeerChain = nil
-	data, err := json.Marshal(e)
-	if err != nil {
-		return
+// eventQueue bounds the session events waiting to be sent to the other nodes.
+const eventQueue = 4096
+
+// queueEvent hands one of this node's session events to sendEvents. It runs under the
+// registry's lock, so it never waits: a full queue drops the event, counted in undelivered.
+func (g *Gateway) queueEvent(e session.Event) {
+	select {
+	case g.cl.eventq <- e:
+	default:
+		g.cl.undelivered.Add(1)
 	}
-	_ = g.cl.b.PublishSys(sysEvents, data)
+}
+
+// sendEvents publishes the queued events to the other nodes' watchers until ctx ends (with
+// NATS away an event is counted as dropped by the broker).
+func (g *Gateway) sendEvents(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e := <-g.cl.eventq:
+			e.Info.PeerChain = nil
+			if data, err := json.Marshal(e); err == nil {
+				_ = g.cl.b.PublishSys(sysEvents, data)
+			}
+		}
+	}
 }
 
 // WatchCluster calls fn for every connect and disconnect of every node (at most once for

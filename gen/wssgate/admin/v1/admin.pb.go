@@ -436,8 +436,8 @@ type ReloadCertificatesRequest struct {
 	KeyPem []byte `protobuf:"bytes,3,opt,name=key_pem,json=keyPem,proto3" json:"key_pem,omitempty"`
 	// client_ca_pem, when set, replaces the client CA bundle (PEM).
 	ClientCaPem []byte `protobuf:"bytes,4,opt,name=client_ca_pem,json=clientCaPem,proto3" json:"client_ca_pem,omitempty"`
-	// all_nodes reloads on every node of the cluster after this one (with the same PEM bytes,
-	// if given); each other node's outcome is a line of the response's warnings.
+	// all_nodes then makes every other node of the cluster re-read its files; each other
+	// node's outcome is a line of the response's warnings. Refused with PEM bytes.
 	AllNodes      bool `protobuf:"varint,6,opt,name=all_nodes,json=allNodes,proto3" json:"all_nodes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
