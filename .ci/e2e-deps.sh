@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # e2e-deps.sh — install what the end-to-end tests (package e2e, WSSGATE_E2E=1) need on a fresh
 # Debian machine, as root: Debian's chromium, Node.js and the pinned npm modules of e2e/node
-# (npm ci), and grpcurl (go install, pinned). Idempotent: each step is skipped when what it
+# and e2e/socketio (npm ci), and grpcurl (go install, pinned). Idempotent: each step is skipped when what it
 # installs is already there, so a second run takes a second or so. Run from anywhere:
 #   bash .ci/e2e-deps.sh
 # grpcurl goes to $(go env GOBIN) or $(go env GOPATH)/bin: put that on PATH (.ci/run does; the
@@ -51,6 +51,15 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$lock_sum" ]]; then
 	echo "$lock_sum" >"$stamp"
 fi
 
+# The npm modules of e2e/socketio (socket.io-client), the same way.
+lock_sum="$(sha256sum e2e/socketio/package-lock.json | cut -d' ' -f1)"
+stamp=e2e/socketio/node_modules/.e2e-deps-lock.sha256
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$lock_sum" ]]; then
+	echo "e2e-deps: npm ci in e2e/socketio"
+	(cd e2e/socketio && npm ci --no-audit --no-fund)
+	echo "$lock_sum" >"$stamp"
+fi
+
 # grpcurl, for the admin API through server reflection. Its -version flag says "dev build"
 # when built by go install, so the module version comes from the binary's build info.
 if ! go version -m "$gobin/grpcurl" 2>/dev/null | grep -qE "^[[:space:]]+mod[[:space:]]+github.com/fullstorydev/grpcurl[[:space:]]+$GRPCURL_VERSION([[:space:]]|$)"; then
@@ -59,4 +68,5 @@ if ! go version -m "$gobin/grpcurl" 2>/dev/null | grep -qE "^[[:space:]]+mod[[:s
 fi
 
 echo "e2e-deps: ok ($(/usr/bin/chromium --version 2>/dev/null | head -n1 | cut -d' ' -f1,2), node $(node --version)," \
-	"ws $(node -p 'require("./e2e/node/node_modules/ws/package.json").version'), grpcurl $GRPCURL_VERSION)"
+	"ws $(node -p 'require("./e2e/node/node_modules/ws/package.json").version')," \
+	"socket.io-client $(node -p 'require("./e2e/socketio/node_modules/socket.io-client/package.json").version'), grpcurl $GRPCURL_VERSION)"

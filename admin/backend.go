@@ -22,6 +22,9 @@ type Sessions interface {
 	// CloseSession closes a session with a WebSocket close code (already validated) and
 	// reason; an unknown id wraps ErrNotFound.
 	CloseSession(ctx context.Context, id string, code int, reason string) error
+	// CloseIdentity closes every session of identity with a close code (already
+	// validated) and reason, and returns how many it closed (0 is not an error).
+	CloseIdentity(ctx context.Context, identity string, code int, reason string) (closed int, err error)
 	// SendToSession queues one frame; an unknown id wraps ErrNotFound, a full queue
 	// ErrResourceExhausted.
 	SendToSession(ctx context.Context, id string, f Frame) error

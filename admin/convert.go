@@ -86,6 +86,7 @@ func sessionToProto(s SessionInfo) *adminv1.Session {
 		CertificateGeneration:  s.CertGeneration,
 		Origin:                 s.Origin,
 		UserAgent:              s.UserAgent,
+		Transport:              s.Transport,
 		Subscriptions:          s.Subscriptions,
 		MessagesIn:             s.MessagesIn,
 		MessagesOut:            s.MessagesOut,
@@ -94,6 +95,8 @@ func sessionToProto(s SessionInfo) *adminv1.Session {
 		QueueLength:            uint32(max(s.QueueLen, 0)),
 		Drops:                  s.Drops,
 		Node:                   s.Node,
+		AuthMethod:             s.AuthMethod,
+		AuthExpiresAt:          ts(s.AuthExpiresAt),
 	}
 }
 
@@ -134,6 +137,8 @@ func statsToProto(s StatsSnapshot, now time.Time) *adminv1.GetStatsResponse {
 			Version:        s.Process.Version,
 		},
 		CertificateGeneration: s.CertificateGeneration,
+		MemoryBudgetBytes:     s.MemoryBudgetBytes,
+		MemoryInUseBytes:      s.MemoryInUseBytes,
 	}
 	if !s.Process.StartedAt.IsZero() {
 		r.Process.Uptime = durationpb.New(now.Sub(s.Process.StartedAt))
@@ -180,6 +185,8 @@ func listenersToProto(ls []ListenerStats) []*adminv1.ListenerStats {
 			Drops:              l.Drops,
 
 			ClientCertificateRejections: l.ClientCertRejections,
+			AuthFailures:                l.AuthFailures,
+			SessionCloses:               l.SessionCloses,
 		})
 	}
 	return out
@@ -196,5 +203,6 @@ func failureToProto(f Failure) *adminv1.HandshakeFailure {
 		Message:                  f.Message,
 		ClientCertificateSubject: f.ClientCertSubject,
 		Node:                     f.Node,
+		SubReason:                f.SubReason,
 	}
 }

@@ -81,6 +81,9 @@ func auditArgs(req any) []any {
 			slog.Bool("client_ca_pem", len(r.GetClientCaPem()) > 0),
 		}
 	case *adminv1.CloseSessionRequest:
+		if r.GetIdentity() != "" {
+			return []any{slog.String("identity", r.GetIdentity()), slog.Uint64("close_code", uint64(r.GetCode())), slog.String("reason", r.GetReason())}
+		}
 		return []any{slog.String("session", r.GetId()), slog.Uint64("close_code", uint64(r.GetCode())), slog.String("reason", r.GetReason())}
 	case *adminv1.SendToSessionRequest:
 		return []any{slog.String("session", r.GetId()), slog.Bool("binary", isBinarySend(r)), slog.Int("bytes", len(r.GetText())+len(r.GetBinary()))}

@@ -47,6 +47,8 @@ type collector struct {
 	slowCloses, certNotAfter, certGeneration    *prometheus.Desc
 	goroutines, heapAlloc, startTime, statsUp   *prometheus.Desc
 	reloads, clientCertRejections, drops        *prometheus.Desc
+	authFailures                                *prometheus.Desc
+	sessionCloses, memoryBudget, memoryInUse    *prometheus.Desc
 	cluster                                     clusterDescs
 }
 
@@ -94,6 +96,10 @@ func newCollector(stats Stats) *collector {
 		startTime:            d("start_time_seconds", "Process start time, Unix seconds."),
 		reloads:              d("certificate_reloads_total", "Certificate reload attempts by trigger (admin, sighup, file) and result (ok, failed).", "trigger", "result"),
 		clientCertRejections: d("client_certificate_rejections_total", "Refused client certificates by reason.", append(l, "reason")...),
+		authFailures:         d("auth_failures_total", "Unauthenticated handshakes by sub-reason (missing, expired, bad_signature, ...).", append(l, "sub_reason")...),
+		sessionCloses:        d("session_closes_total", "Closes the gateway started, by close code (protocol errors, limits, replacements, refusals).", append(l, "code")...),
+		memoryBudget:         d("memory_budget_bytes", "Process-wide memory budget of read buffers and outbound queues (limits.memory_budget)."),
+		memoryInUse:          d("memory_in_use_bytes", "Bytes of the memory budget held now."),
 		statsUp:              d("stats_up", "1 when the stats snapshot was read; a failed read fails the whole scrape with its error."),
 		cluster: clusterDescs{
 			linkUp:    d("cluster_link_up", "1 while connected to a NATS server; 0: degraded, serving this node's sessions only."),
@@ -111,6 +117,8 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.openSessions, c.handshakes, c.handshakeFailures, c.messagesIn, c.messagesOut,
 		c.bytesIn, c.bytesOut, c.slowCloses, c.certNotAfter, c.certGeneration,
 		c.goroutines, c.heapAlloc, c.startTime, c.statsUp, c.reloads, c.clientCertRejections, c.drops,
+		c.authFailures,
+		c.sessionCloses, c.memoryBudget, c.memoryInUse,
 	} {
 		ch <- d
 	}
@@ -146,6 +154,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		c.cluster.collect(ch, st.Cluster)
 	}
 	gauge(c.certGeneration, float64(st.CertificateGeneration))
+	gauge(c.memoryBudget, float64(st.MemoryBudgetBytes))
+	gauge(c.memoryInUse, float64(st.MemoryInUseBytes))
 	gauge(c.goroutines, float64(st.Process.Goroutines))
 	gauge(c.heapAlloc, float64(st.Process.HeapAllocBytes))
 	if !st.Process.StartedAt.IsZero() {
@@ -171,7 +181,13 @@ func (c *collector) collectListener(ch chan<- prometheus.Metric, l ListenerStats
 	for r, n := range l.HandshakeFailures {
 		ch <- prometheus.MustNewConstMetric(c.handshakeFailures, prometheus.CounterValue, float64(n), name, role, r)
 	}
+	for code, n := range l.SessionCloses {
+		ch <- prometheus.MustNewConstMetric(c.sessionCloses, prometheus.CounterValue, float64(n), name, role, code)
+	}
 	for r, n := range l.ClientCertRejections {
 		ch <- prometheus.MustNewConstMetric(c.clientCertRejections, prometheus.CounterValue, float64(n), name, role, r)
+	}
+	for r, n := range l.AuthFailures {
+		ch <- prometheus.MustNewConstMetric(c.authFailures, prometheus.CounterValue, float64(n), name, role, r)
 	}
 }

@@ -170,17 +170,24 @@ func (v *service) CloseSession(ctx context.Context, req *adminv1.CloseSessionReq
 		code = 1000
 	}
 	switch {
-	case req.GetId() == "":
-		return nil, toStatus(invalidf("id is empty"))
+	case (req.GetId() == "") == (req.GetIdentity() == ""):
+		return nil, toStatus(invalidf("set exactly one of id and identity"))
 	case !wire.ValidCloseCode(ws.StatusCode(code)):
 		return nil, toStatus(invalidf("close code %d: want 1000-1003, 1007-1014 or 3000-4999", code))
 	case len(req.GetReason()) > 123:
 		return nil, toStatus(invalidf("close reason is %d bytes, want at most 123", len(req.GetReason())))
 	}
+	if req.GetIdentity() != "" {
+		n, err := v.s.b.Sessions.CloseIdentity(ctx, req.GetIdentity(), code, req.GetReason())
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		return &adminv1.CloseSessionResponse{Closed: uint32(max(n, 0))}, nil
+	}
 	if err := v.s.b.Sessions.CloseSession(ctx, req.GetId(), code, req.GetReason()); err != nil {
 		return nil, toStatus(err)
 	}
-	return &adminv1.CloseSessionResponse{}, nil
+	return &adminv1.CloseSessionResponse{Closed: 1}, nil
 }
 
 func (v *service) SendToSession(ctx context.Context, req *adminv1.SendToSessionRequest) (*adminv1.SendToSessionResponse, error) {

@@ -186,12 +186,24 @@ func TestSessions(t *testing.T) {
 			{"unknown id", &adminv1.CloseSessionRequest{Id: "nope"}, codes.NotFound},
 			{"ok", &adminv1.CloseSessionRequest{Id: "s0", Code: 4001, Reason: "bye"}, codes.OK},
 			{"again", &adminv1.CloseSessionRequest{Id: "s0"}, codes.NotFound},
+			{"neither id nor identity", &adminv1.CloseSessionRequest{}, codes.InvalidArgument},
+			{"both id and identity", &adminv1.CloseSessionRequest{Id: "s3", Identity: "dev3"}, codes.InvalidArgument},
+			{"identity without sessions", &adminv1.CloseSessionRequest{Identity: "nobody"}, codes.OK},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				_, err := c.CloseSession(ctx, tt.req)
 				wantCode(t, err, tt.code)
 			})
+		}
+		e.sessions.Connect(session("a7", "app", admin.RoleApp, "alice", 2))
+		e.sessions.Connect(session("a8", "app", admin.RoleApp, "alice", 2))
+		r, err := c.CloseSession(ctx, &adminv1.CloseSessionRequest{Identity: "alice", Code: 4000})
+		if err != nil || r.GetClosed() != 2 {
+			t.Errorf("close identity alice: got %d, %v, want 2 closed", r.GetClosed(), err)
+		}
+		if _, err := c.GetSession(ctx, &adminv1.GetSessionRequest{Id: "a7"}); status.Code(err) != codes.NotFound {
+			t.Errorf("session a7 of alice after the close: got %v, want NotFound", err)
 		}
 	})
 

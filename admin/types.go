@@ -73,6 +73,8 @@ type SessionInfo struct {
 	Listener        string
 	Role            Role
 	Identity        string
+	AuthMethod      string    // "jwt", "check", "cert", "token", "dev"; "" anonymous
+	AuthExpiresAt   time.Time // when the credentials expire (as last refreshed); zero: never
 	RemoteAddr      string
 	LocalAddr       string
 	ConnectedAt     time.Time
@@ -94,6 +96,7 @@ type SessionInfo struct {
 	QueueLen        int
 	Drops           uint64 // frames lost: queue overflow, failed or timed-out write
 	Node            string // the gateway node holding it ("" for a node running alone)
+	Transport       string // "websocket", "socketio-polling" or "socketio-websocket"
 }
 
 // SessionFilter selects sessions; empty fields match everything.
@@ -172,6 +175,11 @@ type ListenerStats struct {
 	// ClientCertRejections counts refused client certificates by reason ("unknown_ca",
 	// "expired", "revoked", ...).
 	ClientCertRejections map[string]uint64
+	// AuthFailures counts unauthenticated handshakes by sub-reason ("missing", "expired",
+	// "bad_signature", ...), every sub-reason present (0 included).
+	AuthFailures map[string]uint64
+	// SessionCloses counts the closes the gateway started, by close code in decimal ("1013").
+	SessionCloses map[string]uint64
 }
 
 // ReloadStats count certificate reloads of one trigger ("admin", "sighup", "file").
@@ -202,6 +210,8 @@ type StatsSnapshot struct {
 	CertificateGeneration uint64
 	Certificates          []CertificateExpiry
 	Reloads               []ReloadStats
+	MemoryBudgetBytes     uint64        // limits.memory_budget
+	MemoryInUseBytes      uint64        // held of it now
 	Nodes                 []NodeStats   // cluster-wide GetStats: each node's listeners (Listeners is then the total)
 	MissingNodes          []string      // known nodes that did not answer in time
 	Cluster               *ClusterStats // this node's cluster link; nil for a node running alone
@@ -241,6 +251,7 @@ type Failure struct {
 	Message           string // one-line detail
 	ClientCertSubject string
 	Node              string // the gateway node whose listener refused it
+	SubReason         string // for "unauthenticated": why the credentials were refused, e.g. "expired"
 }
 
 // FailureFilter selects failures; zero fields match everything.

@@ -61,6 +61,7 @@ type gatewayConfig struct {
 	admin         string // "" means off
 	clientCA      string // a file: device.client_auth require
 	shutdownGrace string // "" means 2s
+	appExtra      string // more keys of the app section, in flow style: ", auth: {...}"
 }
 
 // yaml renders c with p's certificate.
@@ -77,7 +78,7 @@ func (c gatewayConfig) yaml(p *pki) string {
 	if c.clientCA != "" {
 		fmt.Fprintf(&b, "  client_ca: %q\n", c.clientCA)
 	}
-	fmt.Fprintf(&b, "app: {address: %q}\n", or(c.app, "127.0.0.1:0"))
+	fmt.Fprintf(&b, "app: {address: %q%s}\n", or(c.app, "127.0.0.1:0"), c.appExtra)
 	fmt.Fprintf(&b, "device:\n  address: %q\n", or(c.device, "127.0.0.1:0"))
 	if c.clientCA != "" {
 		b.WriteString("  client_auth: require\n")

@@ -271,7 +271,9 @@ func (g *Gateway) claimIdentity(s *session.Session) {
 		return
 	}
 	if c, ok := g.cl.claims.get(info.Identity, time.Now()); ok && cluster.Newer(c.node, c.at, g.cfg.Node, info.ConnectedAt) {
-		g.log.Info("device session replaced by a newer one on another node", "identity", info.Identity, "session", info.ID, "node", c.node)
+		if g.sample.Allow(sampleReplaced) {
+			g.log.Info("device session replaced by a newer one on another node", "identity", info.Identity, "session", info.ID, "node", c.node)
+		}
 		s.Close(session.CodeReplaced, "replaced")
 		return
 	}
@@ -288,7 +290,9 @@ func (g *Gateway) onIdentity(node, identity, sessionID string, connectedAt time.
 	if !ok || !cluster.Newer(node, connectedAt, g.cfg.Node, s.Info().ConnectedAt) {
 		return
 	}
-	g.log.Info("device session replaced by a newer one on another node", "identity", identity,
-		"old", s.ID(), "node", node, "new", sessionID)
+	if g.sample.Allow(sampleReplaced) {
+		g.log.Info("device session replaced by a newer one on another node", "identity", identity,
+			"old", s.ID(), "node", node, "new", sessionID)
+	}
 	s.Close(session.CodeReplaced, "replaced")
 }

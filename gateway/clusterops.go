@@ -37,6 +37,8 @@ const (
 	methodDevices   = "devices"
 	methodCerts     = "certs"
 	methodReload    = "reload"
+
+	methodCloseIdentity = "identity-close"
 )
 
 // registerOps fills g.handlers; newHub hands them to the broker.
@@ -61,6 +63,9 @@ func (g *Gateway) registerOps() {
 	g.handlers[methodDevices] = jsonHandler(g.localDevices)
 	g.handlers[methodCerts] = jsonHandler(func(context.Context, struct{}) (NodeBundle, error) { return g.bundle(), nil })
 	g.handlers[methodReload] = jsonHandler(g.serveReload)
+	g.handlers[methodCloseIdentity] = jsonHandler(func(_ context.Context, r closeIdentityReq) (int, error) {
+		return g.CloseIdentity(r.Identity, r.Code, r.Reason)
+	})
 }
 
 // jsonHandler adapts f to an rpcHandler with JSON request and reply.
@@ -159,8 +164,8 @@ func (q SessionQuery) match(info session.Info) bool {
 
 // localSessions answers a SessionQuery for this node, by id.
 func (g *Gateway) localSessions(_ context.Context, q SessionQuery) ([]NodeSession, error) {
-	all := g.registry.List(func(s *session.Session) bool { return q.match(s.Info()) })
-	slices.SortFunc(all, func(a, b *session.Session) int { return cmp.Compare(a.ID(), b.ID()) })
+	all := g.registry.List(func(s session.Entry) bool { return q.match(s.Info()) })
+	slices.SortFunc(all, func(a, b session.Entry) int { return cmp.Compare(a.Info().ID, b.Info().ID) })
 	if q.Limit > 0 && len(all) > q.Limit {
 		all = all[:q.Limit]
 	}
@@ -260,7 +265,7 @@ type Device struct {
 
 func (g *Gateway) localDevices(_ context.Context, prefix string) ([]Device, error) {
 	var out []Device
-	for _, s := range g.registry.List(func(s *session.Session) bool {
+	for _, s := range g.registry.List(func(s session.Entry) bool {
 		return s.Info().Role == session.RoleDevice && strings.HasPrefix(s.Info().Identity, prefix)
 	}) {
 		i := s.Info()
@@ -313,12 +318,35 @@ func (g *Gateway) serveReconnect(_ context.Context, r reconnectReq) (int, error)
 	if below == 0 {
 		below = g.certs.Current().Generation
 	}
-	n := len(g.registry.List(func(s *session.Session) bool {
+	n := len(g.registry.List(func(s session.Entry) bool {
 		info := s.Info()
 		return info.CertGeneration < below && (r.Listener == "" || info.Listener == r.Listener)
 	}))
 	if n > 0 && g.cl != nil && r.From != g.cfg.Node {
 		g.cl.goAsync(func(ctx context.Context) { _, _ = g.Reconnect(ctx, below, r.Listener, r.Rate) })
+	}
+	return n, nil
+}
+
+type closeIdentityReq struct {
+	Identity string
+	Code     ws.StatusCode
+	Reason   string
+}
+
+// CloseClusterIdentity closes every session of identity on every node (see CloseIdentity) and
+// returns how many were closed.
+func (g *Gateway) CloseClusterIdentity(ctx context.Context, identity string, code ws.StatusCode, reason string) (int, error) {
+	if g.cl == nil {
+		return g.CloseIdentity(identity, code, reason)
+	}
+	replies, errs, _ := callAll[int](ctx, g, methodCloseIdentity, closeIdentityReq{identity, code, reason})
+	n := 0
+	for _, k := range replies {
+		n += k
+	}
+	if err := errs[g.cfg.Node]; err != nil {
+		return n, err // invalid code or identity: the same answer on every node
 	}
 	return n, nil
 }

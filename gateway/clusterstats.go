@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wssgate/wssgate/gateway/auth"
 	"github.com/wssgate/wssgate/gateway/listener"
 	"github.com/wssgate/wssgate/gateway/session"
 )
@@ -23,6 +24,8 @@ type ListenerSnapshot struct {
 	MsgsIn, MsgsOut, BytesIn, BytesOut uint64
 	SlowCloses, Drops                  uint64
 	CertRejects                        map[string]uint64 // refused client certificates by reason
+	AuthFailures                       map[string]uint64 // refused credentials by sub-reason, every one (0 included)
+	SessionCloses                      map[string]uint64 // sessions closed, by close code
 }
 
 func snapshotOf(l *listener.Counters) ListenerSnapshot {
@@ -32,9 +35,14 @@ func snapshotOf(l *listener.Counters) ListenerSnapshot {
 		MsgsIn: l.Sessions.MsgsIn.Load(), MsgsOut: l.Sessions.MsgsOut.Load(),
 		BytesIn: l.Sessions.BytesIn.Load(), BytesOut: l.Sessions.BytesOut.Load(),
 		SlowCloses: l.Sessions.SlowCloses.Load(), Drops: l.Sessions.Drops.Load(), CertRejects: l.CertRejects(),
+		AuthFailures: map[string]uint64{}, SessionCloses: l.Sessions.Closes.ByCode(),
 	}
 	for _, r := range listener.Reasons() {
 		s.Failures[r.String()] = l.Failures(r)
+	}
+	got := l.AuthFailures()
+	for _, r := range auth.SubReasons() {
+		s.AuthFailures[string(r)] = got[string(r)]
 	}
 	return s
 }
@@ -60,6 +68,7 @@ func (s *ListenerSnapshot) add(o ListenerSnapshot) {
 	s.SlowCloses += o.SlowCloses
 	s.Drops += o.Drops
 	s.Failures, s.CertRejects = addCounts(s.Failures, o.Failures), addCounts(s.CertRejects, o.CertRejects)
+	s.AuthFailures, s.SessionCloses = addCounts(s.AuthFailures, o.AuthFailures), addCounts(s.SessionCloses, o.SessionCloses)
 }
 
 func addCounts(a, b map[string]uint64) map[string]uint64 {
@@ -133,6 +142,7 @@ func (g *Gateway) ClusterStats(ctx context.Context) ClusterStats {
 			i := slices.IndexFunc(st.Total, func(t ListenerSnapshot) bool { return t.Name == l.Name })
 			if i < 0 {
 				l.Failures, l.CertRejects = maps.Clone(l.Failures), maps.Clone(l.CertRejects)
+				l.AuthFailures, l.SessionCloses = maps.Clone(l.AuthFailures), maps.Clone(l.SessionCloses)
 				st.Total = append(st.Total, l)
 				continue
 			}

@@ -15,9 +15,12 @@
 //
 // Lifecycle: New builds everything and binds nothing; Start binds both
 // listeners and serves them on goroutines the Gateway owns (accept loops,
-// the certificate file watcher); Shutdown stops accepting, sends 1001 Going
-// Away to every session, waits (bounded) and stops those goroutines.
-// Sessions run on goroutines the registry tracks. Every method is safe for
+// the certificate file watcher, the JWT verifiers' JWKS refresh of
+// appauth.go, which authenticates app clients as app.auth says); Shutdown
+// stops accepting, sends 1001 Going Away to every session, closes the
+// Socket.IO transports (socketio.go), waits (bounded) and stops those
+// goroutines. Sessions run on goroutines the registry tracks; Socket.IO
+// WebSocket transports on goroutines counted in sioWG. Every method is safe for
 // concurrent use.
 package gateway
 
@@ -38,10 +41,13 @@ import (
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/config"
 	"github.com/wssgate/wssgate/gateway/hub"
+	"github.com/wssgate/wssgate/gateway/limit"
 	"github.com/wssgate/wssgate/gateway/listener"
 	"github.com/wssgate/wssgate/gateway/protocol"
+	"github.com/wssgate/wssgate/gateway/protocol/socketio"
 	"github.com/wssgate/wssgate/gateway/session"
 	"github.com/wssgate/wssgate/gateway/web"
+	"github.com/wssgate/wssgate/internal/logsample"
 )
 
 // Listener names, as the admin API and metrics report them.
@@ -62,10 +68,18 @@ type Gateway struct {
 	appProto *protocol.App
 	devProto *protocol.Device
 	devAuth  *auth.Device
+	sio      *socketio.Server   // nil when app.socketio.enabled is false
+	sioProto *protocol.SocketIO // its events → channels
+	sioWG    sync.WaitGroup     // Socket.IO WebSocket transports (sessions not in the registry)
+	appAuth  *appAuth
+	stopAuth context.CancelFunc    // ends the verifiers' JWKS refresh (set by Start)
 	cl       *clusterNode          // nil when this node runs alone; see clusternode.go
 	handlers map[string]rpcHandler // cluster-wide operations by method; see clusterops.go
 
-	appLimits, deviceLimits session.Limits
+	appLimits, deviceLimits, sioLimits session.Limits
+	budget                             *limit.Budget      // process-wide, shared by every session
+	flap                               *limit.Flapping    // nil: flapping detection off
+	sample                             *logsample.Sampler // the gateway's floodable lines (replaced, limits)
 
 	started      time.Time
 	draining     atomic.Bool
@@ -87,20 +101,27 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	if g.devAuth, err = auth.NewDevice(cfg, log); err != nil {
 		return nil, err
 	}
+	if g.appAuth, err = newAppAuth(cfg, log); err != nil {
+		return nil, err
+	}
 	if g.certs, err = NewCertStore(cfg); err != nil {
 		return nil, err
 	}
 	for _, w := range g.certs.Current().Warnings {
 		log.Warn("certificate warning", "warning", w)
 	}
-	g.appLimits, g.deviceLimits = limits(cfg.App.Limits), limits(cfg.Device.Limits)
+	g.newLimits()
 	if err := g.newHub(); err != nil {
 		return nil, err
 	}
 	g.hub.SetDirect(g.deviceFor)
-	g.appProto = &protocol.App{Hub: g.hub, Route: g.route, Subscribe: cfg.App.Subscribe, Publish: cfg.App.Publish, Log: log, Ended: g.ended}
+	g.appProto = &protocol.App{Hub: g.hub, Route: g.route, Subscribe: cfg.App.Subscribe, Publish: cfg.App.Publish, Log: log, Ended: g.ended,
+		Refresh: g.appAuth.refresher()}
 	g.devProto = &protocol.Device{Hub: g.hub, Log: log, Ended: g.ended}
 	if err := g.newListeners(); err != nil {
+		return nil, err
+	}
+	if err := g.newSocketIO(); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -141,12 +162,13 @@ func (g *Gateway) newListeners() error {
 		ClientJS:         web.ClientJS(),
 		AllowedOrigins:   cfg.App.AllowedOrigins,
 		HandshakeTimeout: cfg.App.Limits.HandshakeTimeout,
-		MaxConnections:   cfg.App.Limits.MaxConnections,
+		Limits:           acceptLimits(cfg.App.Limits),
 		CertGeneration:   g.generation,
+		Authenticate:     g.appAuth.authenticate,
 		Upgraded:         g.appUpgraded,
 		Log:              g.log.With("listener", AppListener),
-		Counters:         &listener.Counters{Name: AppListener, Role: session.RoleApp},
 	}
+	g.app.Counters = &listener.Counters{Name: AppListener, Role: session.RoleApp, Sample: newSampler(g.app.Log)}
 	clientAuth := map[string]certs.ClientAuth{"none": certs.ClientAuthNone, "optional": certs.ClientAuthOptional, "require": certs.ClientAuthRequire}
 	g.device = &listener.Device{
 		Name:             DeviceListener,
@@ -155,12 +177,12 @@ func (g *Gateway) newListeners() error {
 		Auth:             g.devAuth.Authenticate,
 		HandshakeTimeout: cfg.Device.Limits.HandshakeTimeout,
 		MaxRequestBytes:  int(cfg.Device.MaxRequestBytes),
-		MaxConnections:   cfg.Device.Limits.MaxConnections,
+		Limits:           acceptLimits(cfg.Device.Limits),
 		CertGeneration:   g.generation,
 		Upgraded:         g.deviceUpgraded,
 		Log:              g.log.With("listener", DeviceListener),
-		Counters:         &listener.Counters{Name: DeviceListener, Role: session.RoleDevice},
 	}
+	g.device.Counters = &listener.Counters{Name: DeviceListener, Role: session.RoleDevice, Sample: newSampler(g.device.Log)}
 	return nil
 }
 
@@ -179,13 +201,27 @@ func Hostnames(cfg *config.Config) []string {
 	return hs
 }
 
-func limits(l config.Limits) session.Limits {
+func (g *Gateway) sessionLimits(l config.Limits) session.Limits {
 	return session.Limits{
 		MaxMessage:   int64(l.MaxMessage),
 		QueueBytes:   int(l.QueueBytes),
 		WriteTimeout: l.WriteTimeout,
 		PingInterval: l.PingInterval,
 		IdleTimeout:  l.IdleTimeout,
+		Budget:       g.budget,
+		MsgsPerSec:   l.MaxMessagesPerS,
+		BytesPerSec:  float64(l.MaxBytesPerS),
+		Sample:       g.sample,
+	}
+}
+
+// acceptLimits are what a listener checks at accept.
+func acceptLimits(l config.Limits) listener.Limits {
+	return listener.Limits{
+		MaxConnections:      l.MaxConnections,
+		MaxConnectionsPerIP: l.MaxConnectionsPerIP,
+		RatePerSecond:       l.HandshakeRate.PerSecond,
+		RateBurst:           l.HandshakeRate.Burst,
 	}
 }
 
@@ -194,11 +230,16 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err := g.hub.Start(ctx); err != nil {
 		return fmt.Errorf("start hub: %w", err)
 	}
+	if err := g.startAuth(); err != nil {
+		return err
+	}
 	if err := g.app.Listen(g.cfg.App.Address); err != nil {
+		g.stopAuthentication()
 		return err
 	}
 	if err := g.device.Listen(g.cfg.Device.Address); err != nil {
 		g.app.Close(ctx)
+		g.stopAuthentication()
 		return err
 	}
 	g.app.Endpoints = listener.Endpoints{
@@ -289,12 +330,17 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 	}
 	n := g.registry.CloseAll(ws.StatusGoingAway, "server shutting down")
 	g.log.Info("shutting down", "sessions", n)
+	errs = append(errs, g.shutdownSocketIO(ctx)) // transports closed, never a Socket.IO DISCONNECT
 	if err := g.registry.WaitEmpty(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("wait for %d sessions: %w", g.registry.Len(), err))
 	}
 	errs = append(errs, <-appDone)
+	g.stopAuthentication()
 	g.wg.Wait()
 	errs = append(errs, g.hub.Close(), g.closeCluster())
+	for _, s := range []*logsample.Sampler{g.app.Counters.Sample, g.device.Counters.Sample, g.sample} {
+		s.Close() // writes the last summaries
+	}
 	return errors.Join(errs...)
 }
 

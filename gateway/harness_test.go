@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +32,20 @@ type harness struct {
 	dir    string
 	app    string // host:port
 	device string
+	logs   *logBuffer // everything the gateway logged
+	logw   io.Writer  // if set by mutate: the gateway's log goes here too
+}
+
+// logBuffer keeps the gateway's log lines for tests that inspect them.
+type logBuffer struct {
+	mu sync.Mutex // guards b
+	b  strings.Builder
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // newHarness starts a gateway; mutate may change the configuration
@@ -53,7 +68,12 @@ func newHarness(t *testing.T, mutate func(c *config.Config, h *harness)) *harnes
 		t.Fatalf("config: %v", err)
 	}
 	h.cfg = c
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.logs = &logBuffer{}
+	var w io.Writer = testWriter{t, h.logs}
+	if h.logw != nil {
+		w = io.MultiWriter(w, h.logw)
+	}
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	g, err := New(c, log)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -73,11 +93,18 @@ func newHarness(t *testing.T, mutate func(c *config.Config, h *harness)) *harnes
 	return h
 }
 
-// testWriter sends logs to t.Log, only shown for failing tests with -v.
-type testWriter struct{ t *testing.T }
+// testWriter sends logs to t.Log, only shown for failing tests with -v,
+// and to logs.
+type testWriter struct {
+	t    *testing.T
+	logs *logBuffer
+}
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
+	w.logs.mu.Lock()
+	w.logs.b.Write(p)
+	w.logs.mu.Unlock()
 	return len(p), nil
 }
 

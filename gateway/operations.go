@@ -33,10 +33,13 @@ type SessionView struct {
 	Info          session.Info
 	Live          session.Snapshot
 	Subscriptions []string
+	// AuthExpiresAt is when the session's credentials expire (as last
+	// refreshed); zero if never.
+	AuthExpiresAt time.Time
 }
 
-func view(s *session.Session) SessionView {
-	return SessionView{Info: s.Info(), Live: s.Snapshot(), Subscriptions: protocol.Subscriptions(s)}
+func view(s session.Entry) SessionView {
+	return SessionView{Info: s.Info(), Live: s.Snapshot(), Subscriptions: protocol.Subscriptions(s), AuthExpiresAt: protocol.AuthExpiry(s)}
 }
 
 // Sessions returns every live session, oldest first (ties by id).
@@ -58,7 +61,7 @@ func (g *Gateway) Session(id string) (SessionView, error) {
 	return view(s), nil
 }
 
-func (g *Gateway) find(id string) (*session.Session, error) {
+func (g *Gateway) find(id string) (session.Entry, error) {
 	s, ok := g.registry.Get(id)
 	if !ok {
 		return nil, fmt.Errorf("session %q: %w", id, ErrNotFound)
@@ -79,11 +82,31 @@ func (g *Gateway) CloseSession(id string, code ws.StatusCode, reason string) err
 	return nil
 }
 
+// CloseIdentity closes every live session of identity (on any listener)
+// with a close code a server may send, and returns how many it closed.
+func (g *Gateway) CloseIdentity(identity string, code ws.StatusCode, reason string) (int, error) {
+	if !wire.ValidCloseCode(code) {
+		return 0, fmt.Errorf("close code %d: want 1000-1003, 1007-1014 or 3000-4999: %w", code, ErrInvalid)
+	}
+	if identity == "" {
+		return 0, fmt.Errorf("identity is empty: %w", ErrInvalid)
+	}
+	targets := g.registry.List(func(s session.Entry) bool { return s.Info().Identity == identity })
+	for _, s := range targets {
+		s.Close(code, reason)
+	}
+	return len(targets), nil
+}
+
 // SendToSession queues one frame to a session, as is (no envelope).
 func (g *Gateway) SendToSession(id string, binary bool, data []byte) error {
-	s, err := g.find(id)
+	e, err := g.find(id)
 	if err != nil {
 		return err
+	}
+	s, ok := e.(*session.Session)
+	if !ok {
+		return fmt.Errorf("session %q is a Socket.IO client, which receives events, not frames: publish to a channel it subscribed to: %w", id, ErrInvalid)
 	}
 	op := ws.OpText
 	if binary {
@@ -109,7 +132,7 @@ func (g *Gateway) Reconnect(ctx context.Context, below uint64, listenerName stri
 	if below == 0 {
 		below = g.certs.Current().Generation
 	}
-	targets := g.registry.List(func(s *session.Session) bool {
+	targets := g.registry.List(func(s session.Entry) bool {
 		info := s.Info()
 		return info.CertGeneration < below && (listenerName == "" || info.Listener == listenerName)
 	})

@@ -83,7 +83,7 @@ func (g *Gateway) Reload(r ReloadRequest) (ReloadResult, error) {
 func (g *Gateway) refusedBy(b *certs.Bundle) []RefusedSession {
 	var out []RefusedSession
 	now := time.Now()
-	for _, s := range g.registry.List(func(s *session.Session) bool { return s.Info().PeerChain != nil }) {
+	for _, s := range g.registry.List(func(s session.Entry) bool { return s.Info().PeerChain != nil }) {
 		info := s.Info()
 		if err := b.VerifyClientCert(info.PeerChain, now); err != nil {
 			out = append(out, RefusedSession{Info: info, Reason: certs.ClientCertRejectReason(err) + ": " + err.Error()})

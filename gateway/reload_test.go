@@ -189,7 +189,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 	for _, s := range h.g.Registry().List(nil) {
 		if code, _ := s.CloseStatus(); code != 0 {
-			t.Fatalf("session %s closing with %d after the reloads", s.ID(), code)
+			t.Fatalf("session %s closing with %d after the reloads", s.Info().ID, code)
 		}
 	}
 	for _, l := range h.g.Listeners() {

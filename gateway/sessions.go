@@ -7,20 +7,26 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/wssgate/wssgate/gateway/auth"
 	"github.com/wssgate/wssgate/gateway/hub"
 	"github.com/wssgate/wssgate/gateway/protocol"
 	"github.com/wssgate/wssgate/gateway/session"
 )
 
 // appUpgraded starts one app (browser) session.
-func (g *Gateway) appUpgraded(conn net.Conn, info *session.Info, done func()) {
-	g.start(g.appProto.NewSession(conn, info, &g.appLimits, &g.app.Counters.Sessions), done)
+func (g *Gateway) appUpgraded(conn net.Conn, info *session.Info, grant *auth.Grant, done func()) {
+	g.start(g.appProto.NewSession(conn, info, grant, &g.appLimits, &g.app.Counters.Sessions), done)
 }
 
 // deviceUpgraded starts one device session: it receives devices/ID/down
 // and publishes every frame to devices/ID/up.
-func (g *Gateway) deviceUpgraded(conn net.Conn, info *session.Info, done func()) {
-	g.start(g.devProto.NewSession(conn, info, &g.deviceLimits, &g.device.Counters.Sessions), done)
+func (g *Gateway) deviceUpgraded(conn net.Conn, info *session.Info, grant *auth.Grant, done func()) {
+	if g.flapping(info) {
+		refuse(conn, session.CodeFlapping, "identity held off: replaced too often", &g.device.Counters.Sessions)
+		done()
+		return
+	}
+	g.start(g.devProto.NewSession(conn, info, grant, &g.deviceLimits, &g.device.Counters.Sessions), done)
 }
 
 // deviceFor is the hub's direct lookup: the live device session that
@@ -41,7 +47,9 @@ func (g *Gateway) deviceFor(channel string) hub.Subscriber {
 func (g *Gateway) start(s *session.Session, done func()) {
 	if old := g.registry.Add(s); old != nil {
 		old.Close(session.CodeReplaced, "replaced")
-		g.log.Info("device session replaced by a newer one", "identity", s.Info().Identity, "old", old.ID(), "new", s.ID())
+		if g.sample.Allow(sampleReplaced) { // two clients sharing an identity replace each other in a loop
+			g.log.Info("device session replaced by a newer one", "identity", s.Info().Identity, "old", old.ID(), "new", s.ID())
+		}
 	}
 	g.claimIdentity(s)
 	if g.draining.Load() {

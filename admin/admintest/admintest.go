@@ -184,6 +184,24 @@ func (m *Sessions) CloseSession(_ context.Context, id string, code int, reason s
 	return m.closeLocked(id, code, reason)
 }
 
+// CloseIdentity implements admin.Sessions.
+func (m *Sessions) CloseIdentity(_ context.Context, identity string, code int, reason string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ids []string
+	for id, s := range m.sessions {
+		if s.Identity == identity {
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range ids {
+		if err := m.closeLocked(id, code, reason); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
 func (m *Sessions) closeLocked(id string, code int, reason string) error {
 	s, ok := m.sessions[id]
 	if !ok {

@@ -143,6 +143,9 @@ func closeAll(conns []*conn) {
 // dialSubscriber returns a dial function for ramp: an app client
 // subscribed to pattern.
 func (b *bench) dialSubscriber(pattern string, timeout time.Duration) func(context.Context, int) (*conn, error) {
+	if b.o.socketIO {
+		return b.dialSocketIO(pattern, timeout)
+	}
 	return func(ctx context.Context, i int) (*conn, error) {
 		c, err := b.dialAppN(ctx, i)
 		if err != nil {

@@ -35,6 +35,7 @@ type conn struct {
 
 	rbuf      []byte // payload of the last message read
 	closeCode ws.StatusCode
+	socketIO  bool // an Engine.IO client: read answers its pings ("2" → "3")
 }
 
 // dialer opens WebSocket connections over TLS from round-robin source addresses.
@@ -105,10 +106,24 @@ func (c *conn) write(op ws.OpCode, p []byte) error {
 	return err
 }
 
-// read returns the next data message (text or binary). It answers pings,
-// skips pongs, reassembles fragments and returns errClosedByServer on a close
-// frame (closeCode holds its code). The payload is valid until the next read.
+// read returns the next data message (text or binary). It answers pings
+// (WebSocket, and Engine.IO's on a Socket.IO client), skips pongs,
+// reassembles fragments and returns errClosedByServer on a close frame
+// (closeCode holds its code). The payload is valid until the next read.
 func (c *conn) read() (ws.OpCode, []byte, error) {
+	for {
+		op, p, err := c.readMessage()
+		if err != nil || !c.socketIO || op != opText || len(p) != 1 || p[0] != '2' {
+			return op, p, err
+		}
+		if err := c.write(opText, []byte{'3'}); err != nil {
+			return 0, nil, fmt.Errorf("write engine.io pong: %w", err)
+		}
+	}
+}
+
+// readMessage is read without Engine.IO pings.
+func (c *conn) readMessage() (ws.OpCode, []byte, error) {
 	c.rbuf = c.rbuf[:0]
 	var msgOp ws.OpCode
 	for {

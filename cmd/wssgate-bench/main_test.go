@@ -320,6 +320,8 @@ func TestRealRuns(t *testing.T) {
 	}{
 		{"fanout", []string{"fanout", "--apps", "5", "--duration", "1s"},
 			[]string{"missing", "dropped", "stalls"}, []string{"delivered", "deliveries_per_s", "server_cpu_us_per_delivery"}},
+		{"fanout socketio", []string{"fanout", "--socketio", "--apps", "5", "--duration", "1s"},
+			[]string{"missing", "dropped", "stalls"}, []string{"delivered", "deliveries_per_s", "server_cpu_us_per_delivery"}},
 		{"fanout at a rate", []string{"fanout", "--apps", "5", "--devices", "2", "--rate", "200", "--duration", "500ms"},
 			[]string{"missing", "dropped"}, []string{"delivered"}},
 		{"command", []string{"command", "--devices", "3", "--duration", "500ms"},

@@ -48,6 +48,7 @@ type options struct {
 	reloads           int
 	before            time.Duration
 	quiet             bool
+	socketIO          bool // fanout: subscribers are Socket.IO clients
 	progress          io.Writer
 
 	certMu    sync.Mutex
@@ -94,6 +95,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.reloads, "reloads", 5, "reload: certificate reloads during the run")
 	fs.DurationVar(&o.before, "before", 3*time.Second, "reload: handshakes measured before the first reload")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
+	fs.BoolVar(&o.socketIO, "socketio", false, "fanout: subscribers are Socket.IO clients (Engine.IO v4 WebSocket at /socket.io/ on the app URL's host)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return nil, fmt.Errorf("%w: %w", errUsage, err)
 	}

@@ -177,7 +177,7 @@ func TestAdminTLSOffLoopback(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := config.Parse([]byte("tls: {certificates: [{cert: " + cert + ", key: " + key + "}]}\nadmin: " + tt.admin + "\n"))
+			c, err := config.Parse([]byte("tls: {certificates: [{cert: " + cert + ", key: " + key + "}]}\napp: {address: '127.0.0.1:0'}\nadmin: " + tt.admin + "\n"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -141,6 +142,11 @@ func (b *backend) CloseSession(ctx context.Context, id string, code int, reason 
 	return adminErr(b.g.CloseClusterSession(ctx, id, ws.StatusCode(code), reason))
 }
 
+func (b *backend) CloseIdentity(ctx context.Context, identity string, code int, reason string) (int, error) {
+	n, err := b.g.CloseClusterIdentity(ctx, identity, ws.StatusCode(code), reason)
+	return n, adminErr(err)
+}
+
 func (b *backend) SendToSession(ctx context.Context, id string, f admin.Frame) error {
 	return adminErr(b.g.SendToClusterSession(ctx, id, f.Binary, f.Data))
 }
@@ -186,6 +192,7 @@ func infoOf(i session.Info) admin.SessionInfo {
 		Listener:        i.Listener,
 		Role:            admin.Role(i.Role),
 		Identity:        i.Identity,
+		AuthMethod:      i.AuthMethod,
 		RemoteAddr:      i.RemoteAddr,
 		LocalAddr:       i.LocalAddr,
 		ConnectedAt:     i.ConnectedAt,
@@ -198,6 +205,7 @@ func infoOf(i session.Info) admin.SessionInfo {
 		CertGeneration:  i.CertGeneration,
 		Origin:          i.Origin,
 		UserAgent:       i.UserAgent,
+		Transport:       cmp.Or(i.Transport, "websocket"),
 	}
 }
 
@@ -210,6 +218,7 @@ func nodeSessionInfo(s gateway.NodeSession) admin.SessionInfo {
 func sessionInfo(v gateway.SessionView) admin.SessionInfo {
 	info := infoOf(v.Info)
 	info.LastActivity = v.Live.LastActivity
+	info.AuthExpiresAt = v.AuthExpiresAt
 	info.Subscriptions = v.Subscriptions
 	info.MessagesIn, info.MessagesOut = v.Live.MsgsIn, v.Live.MsgsOut
 	info.BytesIn, info.BytesOut = v.Live.BytesIn, v.Live.BytesOut
@@ -249,6 +258,7 @@ func (b *backend) Stats(context.Context) (admin.StatsSnapshot, error) {
 	}
 	cur := b.g.Certs().Current()
 	snap.CertificateGeneration = cur.Generation
+	snap.MemoryBudgetBytes, snap.MemoryInUseBytes = uint64(b.g.Budget().Total()), uint64(max(b.g.Budget().InUse(), 0))
 	for _, c := range cur.Certs {
 		snap.Certificates = append(snap.Certificates, admin.CertificateExpiry{
 			Subject: c.Leaf.Subject.String(), Serial: c.Leaf.SerialNumber.Text(16), NotAfter: c.Leaf.NotAfter,
@@ -297,6 +307,8 @@ func listenerStats(l gateway.ListenerSnapshot) admin.ListenerStats {
 		Drops:              l.Drops,
 
 		ClientCertRejections: l.CertRejects,
+		AuthFailures:         l.AuthFailures,
+		SessionCloses:        l.SessionCloses,
 	}
 }
 
@@ -307,7 +319,8 @@ func (b *backend) Failures(ctx context.Context, f admin.FailureFilter) ([]admin.
 	for i, x := range fs {
 		out[i] = admin.Failure{
 			Time: x.Time, Listener: x.Listener, RemoteAddr: x.Remote, ServerName: x.ServerName, Stage: x.Stage,
-			Reason: x.Reason.String(), Message: x.Message, ClientCertSubject: x.ClientCertSubject, Node: x.Node,
+			Reason: x.Reason.String(), Message: x.Message, ClientCertSubject: x.ClientCertSubject, SubReason: x.SubReason,
+			Node: x.Node,
 		}
 	}
 	return out, nil

@@ -215,7 +215,7 @@ func TestCheck(t *testing.T) {
 	leaf.Write(t, dir, "server")
 	base := "tls:\n  certificates: [{cert: server.pem, key: server-key.pem}]\n  root_ca: " + caFile + "\n"
 	t.Run("hostname not covered", func(t *testing.T) {
-		cfg := writeConfig(t, dir, base+"  hostnames: [socket.example]\n")
+		cfg := writeConfig(t, dir, base+"  hostnames: [socket.example]\napp: {auth: {mode: none}}\n")
 		var out strings.Builder
 		status := run(context.Background(), []string{"check", "--config", cfg}, &out, &out)
 		want := `"socket.example" is not in the certificate's SANs [DNS:localhost]`

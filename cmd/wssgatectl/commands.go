@@ -23,7 +23,7 @@ func commands() []command {
 		{"certs reload", "[--dry-run] [--all-nodes] [--cert F --key F] [--client-ca F]", "re-read (or replace) and validate the certificates, then swap them", (*cli).runCertsReload},
 		{"sessions list", "[--listener L] [--role app|device] [--identity I] [--remote PREFIX]", "list the open sessions", (*cli).runSessionsList},
 		{"sessions show", "ID", "describe one session", (*cli).runSessionsShow},
-		{"sessions close", "ID [--code N] [--reason R]", "close one session with a WebSocket close code", (*cli).runSessionsClose},
+		{"sessions close", "ID|--identity I [--code N] [--reason R]", "close one session, or every session of an identity, with a WebSocket close code", (*cli).runSessionsClose},
 		{"sessions reconnect", "--below-generation N [--listener L] [--rate R]", "close (1012) sessions from older certificate generations so they reconnect", (*cli).runSessionsReconnect},
 		{"send", "ID (--text S | --file F [--binary])", "send one frame to one session", (*cli).runSend},
 		{"publish", "CHANNEL (--text S | --file F [--binary])", "publish one message on a channel", (*cli).runPublish},

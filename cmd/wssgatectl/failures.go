@@ -45,7 +45,15 @@ func (c *cli) runFailures(ctx context.Context, args []string) error {
 	tw := table(c.stdout, "TIME", "LISTENER", "REMOTE", "SNI", "STAGE", "REASON", "CLIENT CERT", "MESSAGE")
 	for _, f := range resp.GetFailures() {
 		row(tw, stamp(f.GetTime()), f.GetListener(), f.GetRemoteAddress(),
-			f.GetServerName(), f.GetStage(), f.GetReason(), f.GetClientCertificateSubject(), f.GetMessage())
+			f.GetServerName(), f.GetStage(), reasonText(f), f.GetClientCertificateSubject(), f.GetMessage())
 	}
 	return tw.Flush()
+}
+
+// reasonText is the failure's reason with its sub-reason, e.g. "unauthenticated/expired".
+func reasonText(f *adminv1.HandshakeFailure) string {
+	if f.GetSubReason() != "" {
+		return f.GetReason() + "/" + f.GetSubReason()
+	}
+	return f.GetReason()
 }

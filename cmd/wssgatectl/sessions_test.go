@@ -159,6 +159,13 @@ func TestSessionsClose(t *testing.T) {
 	if !strings.Contains(r.stderr, "(InvalidArgument)") {
 		t.Errorf("stderr: got %q, want an InvalidArgument message", r.stderr)
 	}
+	r = runCtl(t, "--addr", e.addr, "sessions", "close", "--identity", "alice", "--code", "4000").want(t, 0)
+	if r.stdout != "closed 1 session of identity alice (code 4000)\n" {
+		t.Errorf("stdout: got %q", r.stdout)
+	}
+	if got, ok := e.sessions.ClosedAs("s-app"); !ok || got.Code != 4000 {
+		t.Errorf("s-app of alice: got %+v (closed %v), want code 4000", got, ok)
+	}
 }
 
 func TestSessionsReconnect(t *testing.T) {

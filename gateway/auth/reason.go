@@ -26,6 +26,14 @@ const (
 	ReasonCheckUnavailable SubReason = "check_unavailable" // the session check failed (fail closed)
 )
 
+// SubReasons lists every sub-reason, in a fixed order (for metrics that
+// report each one, 0 included).
+func SubReasons() []SubReason {
+	return []SubReason{ReasonMissing, ReasonMalformed, ReasonBadSignature, ReasonUnknownKID, ReasonAlgorithm,
+		ReasonExpired, ReasonNotYetValid, ReasonWrongIssuer, ReasonWrongAudience, ReasonNoSubject,
+		ReasonCheckRefused, ReasonCheckUnavailable}
+}
+
 // descriptions are short, client-safe texts (RFC 6750 error_description).
 var descriptions = map[SubReason]string{
 	ReasonMissing:          "no token",

@@ -145,6 +145,17 @@ func (a *AppAuth) validate(field string, bad badFunc) {
 	}
 }
 
+// validateAppAuthExposure refuses an app listener reachable off loopback
+// (an empty host included) without an explicit app.auth.mode, outside
+// development mode: nothing is anonymous there unless the operator says so.
+func (c *Config) validateAppAuthExposure(bad badFunc) {
+	if c.Dev || c.App.Auth.Mode != "" || OnLoopback(c.App.Address) {
+		return
+	}
+	bad("app.auth.mode", "required because app.address %q is reachable off loopback: set jwt or check "+
+		"(or none to let anyone who reaches it subscribe and publish), or listen on 127.0.0.1", c.App.Address)
+}
+
 func (d *DeviceAuth) validate(field string, bad badFunc) {
 	if d.JWT == nil {
 		return

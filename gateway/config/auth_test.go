@@ -123,3 +123,30 @@ func TestAuthResolvesRelativePaths(t *testing.T) {
 		}
 	}
 }
+
+func TestAppAuthModeRequiredOffLoopback(t *testing.T) {
+	tests := []struct {
+		name, address, mode string
+		dev, wantErr        bool
+	}{
+		{"empty host", ":8443", "", false, true},
+		{"every interface", "0.0.0.0:8443", "", false, true},
+		{"public IP", "192.0.2.10:8443", "", false, true},
+		{"loopback v4", "127.0.0.1:8443", "", false, false},
+		{"loopback v6", "[::1]:8443", "", false, false},
+		{"localhost", "localhost:8443", "", false, false},
+		{"dev mode", ":8443", "", true, false},
+		{"explicit none", ":8443", "none", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Config{Dev: tt.dev, TLS: TLS{Certificates: []CertPair{{Cert: "c.pem", Key: "k.pem"}}}}
+			c.App.Address, c.App.Auth.Mode = tt.address, tt.mode
+			c.ApplyDefaults()
+			err := c.Validate()
+			if got := err != nil && strings.Contains(err.Error(), "app.auth.mode: required"); got != tt.wantErr {
+				t.Fatalf("got error %v, want an app.auth.mode error: %v", err, tt.wantErr)
+			}
+		})
+	}
+}

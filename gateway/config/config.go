@@ -38,7 +38,8 @@ type Config struct {
 	Admin  Admin  `yaml:"admin"`
 	Ops    Ops    `yaml:"ops"`
 
-	Cluster Cluster `yaml:"cluster"` // NATS cluster; see cluster.go
+	Cluster Cluster       `yaml:"cluster"` // NATS cluster; see cluster.go
+	Limits  ProcessLimits `yaml:"limits"`  // process-wide limits; see limits.go
 
 	// ShutdownGrace bounds how long a shutdown waits for sessions to close
 	// after Going Away was sent. Default 10s.
@@ -102,9 +103,21 @@ type Limits struct {
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	// HandshakeTimeout covers TLS and the WebSocket upgrade. Default 10s.
 	HandshakeTimeout time.Duration `yaml:"handshake_timeout"`
-	// MaxConnections caps open sessions on the listener; 0 means no cap
-	// beyond the process's file limit.
+	// MaxConnections caps open connections (handshakes and sessions) on
+	// the listener. Default: what RLIMIT_NOFILE allows, split across both
+	// listeners (limit.DefaultMaxConnections), so accept never hits EMFILE.
 	MaxConnections int `yaml:"max_connections"`
+	// MaxConnectionsPerIP caps connections from one client IP (IPv6: one
+	// /64); 0 (default) means no cap. Over it → closed at accept, counted.
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
+	// HandshakeRate limits new connections per client IP; off by default.
+	HandshakeRate HandshakeRate `yaml:"handshake_rate"`
+	// MaxMessagesPerS and MaxBytesPerS bound what one session may send;
+	// 0 (default) means no limit. Over → close 1008 "rate limit", counted.
+	MaxMessagesPerS float64  `yaml:"max_messages_per_s"`
+	MaxBytesPerS    ByteSize `yaml:"max_bytes_per_s"`
+	// Flapping: device.limits only; see Flapping.
+	Flapping Flapping `yaml:"flapping"`
 }
 
 // App is the HTTPS listener for web apps and browsers.
@@ -134,6 +147,7 @@ type App struct {
 	Publish   []string `yaml:"publish"`
 	Limits    Limits   `yaml:"limits"`
 	Auth      AppAuth  `yaml:"auth"`
+	SocketIO  SocketIO `yaml:"socketio"`
 }
 
 // Device is the WSS listener for devices.

@@ -9,7 +9,7 @@ import (
 )
 
 func TestParseDefaults(t *testing.T) {
-	c, err := Parse([]byte("tls:\n  certificates:\n    - {cert: c.pem, key: k.pem}\n"))
+	c, err := Parse([]byte("tls:\n  certificates:\n    - {cert: c.pem, key: k.pem}\napp:\n  auth: {mode: none}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestParseErrors(t *testing.T) {
 func TestLoadResolvesRelativePaths(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "wssgate.yaml")
-	if err := os.WriteFile(p, []byte("tls:\n  certificates: [{cert: c.pem, key: /abs/k.pem}]\n"), 0o600); err != nil {
+	if err := os.WriteFile(p, []byte("tls:\n  certificates: [{cert: c.pem, key: /abs/k.pem}]\napp:\n  auth: {mode: none}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	c, err := Load(p)

@@ -71,6 +71,7 @@ func (c *Config) ApplyDefaults() {
 	}
 	c.App.Limits.applyDefaults()
 	c.App.Auth.applyDefaults()
+	c.App.SocketIO.applyDefaults()
 	setStr(&c.Device.Address, DefaultDeviceAddress)
 	setStr(&c.Device.Path, DefaultDevicePath)
 	setStr(&c.Device.ClientAuth, "none")
@@ -85,6 +86,7 @@ func (c *Config) ApplyDefaults() {
 	c.applyAdminDefaults()
 	setStr(&c.Ops.Address, DefaultOpsAddress)
 	c.Cluster.applyDefaults()
+	c.applyLimitsDefaults()
 }
 
 func (l *Limits) applyDefaults() {

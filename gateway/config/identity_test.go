@@ -7,7 +7,7 @@ import (
 )
 
 func TestDeviceIdentity(t *testing.T) {
-	base := "tls:\n  certificates:\n    - {cert: c.pem, key: k.pem}\n  client_ca: ca.pem\ndevice:\n  client_auth: require\n  identity: "
+	base := "tls:\n  certificates:\n    - {cert: c.pem, key: k.pem}\n  client_ca: ca.pem\napp:\n  auth: {mode: none}\ndevice:\n  client_auth: require\n  identity: "
 	tests := []struct {
 		name string
 		yaml string

@@ -30,8 +30,11 @@ func (c *Config) Validate() error {
 	c.App.Limits.validate("app.limits", bad)
 	c.Device.Limits.validate("device.limits", bad)
 	c.App.Auth.validate("app.auth", bad)
+	c.App.SocketIO.validate(c.App.WSPath, bad)
+	c.validateAppAuthExposure(bad)
 	c.Device.Auth.validate("device.auth", bad)
 	c.Cluster.validate(c.Node, bad)
+	c.validateLimits(bad)
 	if c.ShutdownGrace < 0 {
 		bad("shutdown_grace", "must not be negative")
 	}

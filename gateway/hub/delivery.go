@@ -22,9 +22,10 @@ type Subscriber interface {
 	Deliver(d *Delivery) bool
 }
 
-// NumKinds is the number of frame encodings a Delivery caches (see Delivery.Frame): for example
-// kind 0 for the JSON envelope sent to app clients and kind 1 for the raw frame sent to devices.
-const NumKinds = 2
+// NumKinds is the number of frame encodings a Delivery caches (see Delivery.Frame): kind 0 for
+// the JSON envelope sent to app clients, kind 1 for the raw frame sent to devices and kind 2 for
+// the Socket.IO "message" event (package protocol numbers them).
+const NumKinds = 3
 
 // Delivery is one message being fanned out. It caches encoded frames so that each wire format is
 // encoded once per publication, however many subscribers share it. The zero value with Message

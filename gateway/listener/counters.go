@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wssgate/wssgate/gateway/session"
+	"github.com/wssgate/wssgate/internal/logsample"
 )
 
 // Reason classifies a failed handshake.
@@ -25,12 +26,33 @@ const (
 	TLSFailure
 	TooLarge
 	TooManyConnections
+	TooManyConnectionsPerIP
+	HandshakeRate
+	// Socket.IO (app listener, app.socketio.path): see socketio.Reason*.
+	BadRequest        // a malformed Engine.IO or Socket.IO request or packet
+	UnknownSID        // a sid the server does not know (or no longer: sticky sessions?)
+	TransportMismatch // a websocket request for a sid that is not polling
+	UnsupportedEIO    // EIO other than 4 (socket.io-client 2.x speaks EIO=3)
+	BadHandshake      // a handshake that is not a GET
+	SocketIODisabled  // a request for the path while app.socketio.enabled is false
 	numReasons
 )
 
 var reasonNames = [numReasons]string{
 	"bad_path", "bad_origin", "unauthenticated", "bad_client_certificate", "timeout",
 	"not_websocket", "not_tls", "tls", "too_large", "too_many_connections",
+	"too_many_connections_per_ip", "handshake_rate",
+	"bad_request", "unknown_sid", "transport_mismatch", "unsupported_eio", "bad_handshake", "socketio_disabled",
+}
+
+// ReasonNamed returns the reason whose String is name.
+func ReasonNamed(name string) (Reason, bool) {
+	for i, n := range reasonNames {
+		if n == name {
+			return Reason(i), true
+		}
+	}
+	return 0, false
 }
 
 // String returns the reason's metric label, e.g. "bad_origin".
@@ -56,11 +78,23 @@ type Counters struct {
 	failures     [numReasons]atomic.Uint64
 	Open         atomic.Int64 // sessions open now
 	Sessions     session.Totals
+	// Sample, if set, samples the handshake-failure log lines by reason
+	// (every failure is still counted and remembered). Its owner closes it.
+	Sample *logsample.Sampler
 
-	mu          sync.Mutex              // guards recent, next and certRejects
+	mu          sync.Mutex              // guards recent, next, certRejects and authFails
 	recent      [recentFailures]Failure // ring buffer of the latest failures
 	next        uint64                  // failures recorded so far; next slot is next % len
 	certRejects map[string]uint64       // refused client certificates by reason
+	authFails   map[string]uint64       // unauthenticated handshakes by auth.SubReason
+}
+
+// AuthFailures returns the unauthenticated handshakes by sub-reason (see
+// auth.SubReason); reasons never seen are absent.
+func (s *Counters) AuthFailures() map[string]uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.authFails)
 }
 
 // RejectCert counts one refused client certificate by reason (see
@@ -89,10 +123,13 @@ type Failure struct {
 	Time              time.Time
 	Remote            string
 	ServerName        string // SNI
-	Stage             string // "tls", "upgrade" or "auth"
+	Stage             string // "accept", "tls", "upgrade" or "auth"
 	Reason            Reason
 	Message           string // one line
 	ClientCertSubject string // client certificate, if one was presented
+	// SubReason is why credentials were refused (an auth.SubReason such as
+	// "expired"), for Reason Unauthenticated; "" when not known.
+	SubReason string
 }
 
 // Fail counts one failed handshake and remembers it.
@@ -104,14 +141,29 @@ func (s *Counters) Fail(f Failure) {
 	s.mu.Lock()
 	s.recent[s.next%recentFailures] = f
 	s.next++
+	if f.SubReason != "" {
+		if s.authFails == nil {
+			s.authFails = map[string]uint64{}
+		}
+		s.authFails[f.SubReason]++ // bounded: the auth.SubReason set
+	}
 	s.mu.Unlock()
 }
 
-// fail counts, remembers and logs one failed handshake, in one line.
+// fail counts, remembers and logs one failed handshake, in one line
+// (sampled by reason when s.Sample is set: an attacker can fail handshakes
+// as fast as they connect).
 func (s *Counters) fail(log *slog.Logger, f Failure) {
 	s.Fail(f)
-	log.Info("handshake failed", "reason", f.Reason.String(), "stage", f.Stage, "remote", f.Remote,
-		"sni", f.ServerName, "client_cert", f.ClientCertSubject, "detail", f.Message)
+	if s.Sample != nil && !s.Sample.Allow(f.Reason.String()) {
+		return
+	}
+	attrs := []any{"reason", f.Reason.String(), "stage", f.Stage, "remote", f.Remote,
+		"sni", f.ServerName, "client_cert", f.ClientCertSubject, "detail", f.Message}
+	if f.SubReason != "" {
+		attrs = append(attrs, "sub_reason", f.SubReason)
+	}
+	log.Info("handshake failed", attrs...)
 }
 
 // Recent returns the remembered failures, newest first.

@@ -27,15 +27,16 @@ type Device struct {
 	Path string
 	// Auth names the device, or says why it may not connect (the
 	// handshake is then refused with 401).
-	Auth             func(auth.Credentials) (identity string, method auth.Method, err error)
+	Auth             func(auth.Credentials) (auth.Grant, error)
 	HandshakeTimeout time.Duration
 	MaxRequestBytes  int
-	MaxConnections   int // 0: no cap
+	Limits           Limits // checked at accept, before TLS
 	// CertGeneration reports the certificate generation serving now.
 	CertGeneration func() uint64
 	// Upgraded starts the session of an upgraded connection on a goroutine
 	// of its own and returns; done is called when the session has ended.
-	Upgraded func(conn net.Conn, info *session.Info, done func())
+	// grant is what Auth returned.
+	Upgraded func(conn net.Conn, info *session.Info, grant *auth.Grant, done func())
 	Log      *slog.Logger
 	Counters *Counters
 
@@ -52,7 +53,7 @@ func (d *Device) Listen(addr string) error {
 	if err != nil {
 		return fmt.Errorf("listen device %s: %w", addr, err)
 	}
-	d.ln = ln
+	d.ln = newLimitListener(ln, d.Limits, d.Counters, func(f Failure) { d.Counters.fail(d.Log, f) }, false)
 	d.Counters.Address = ln.Addr().String()
 	d.conns = make(map[net.Conn]struct{})
 	return nil
@@ -132,37 +133,26 @@ func (d *Device) track(c net.Conn, add bool) bool {
 // grew during the TLS handshake is freed. Close waits for handle only.
 func (d *Device) handle(raw net.Conn) {
 	conn := tls.Server(raw, d.TLS)
-	info, early, ok := d.handshake(conn)
+	info, grant, early, ok := d.handshake(conn)
 	d.track(raw, false)
 	d.wg.Done()
 	if !ok {
 		conn.Close()
 		return
 	}
-	if n := d.Counters.Open.Add(1); d.MaxConnections > 0 && n > int64(d.MaxConnections) {
-		d.Counters.Open.Add(-1)
-		// Checked after the upgrade so the device gets a close code it can act on.
-		d.Counters.fail(d.Log, Failure{Remote: info.RemoteAddr, ServerName: info.ServerName, Stage: "upgrade", Reason: TooManyConnections,
-			Message: fmt.Sprintf("listener at max_connections (%d)", d.MaxConnections)})
-		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
-		_, _ = conn.Write(closeOverloaded)
-		conn.Close()
-		return
-	}
+	d.Counters.Open.Add(1) // max_connections is checked at accept (limits.go)
 	d.Counters.HandshakesOK.Add(1)
-	d.Upgraded(withEarlyData(conn, early), &info, func() { d.Counters.Open.Add(-1) })
+	d.Upgraded(withEarlyData(conn, early), &info, grant, func() { d.Counters.Open.Add(-1) })
 }
-
-var closeOverloaded = ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusCode(1013), "listener at max_connections")))
 
 // handshake does TLS and the upgrade. early is what the client sent after
 // its upgrade request without waiting for the 101 (frames for the session).
-func (d *Device) handshake(conn *tls.Conn) (info session.Info, early []byte, ok bool) {
+func (d *Device) handshake(conn *tls.Conn) (info session.Info, grant *auth.Grant, early []byte, ok bool) {
 	remote := conn.RemoteAddr().String()
 	_ = conn.SetDeadline(time.Now().Add(d.HandshakeTimeout))
 	if err := conn.HandshakeContext(context.Background()); err != nil {
 		d.tlsFailed(conn, remote, err)
-		return info, nil, false
+		return info, nil, nil, false
 	}
 	cs := conn.ConnectionState()
 	up := &deviceUpgrade{d: d, reason: Unauthenticated}
@@ -173,14 +163,14 @@ func (d *Device) handshake(conn *tls.Conn) (info session.Info, early []byte, ok 
 	lr := &limitedReader{Conn: conn, n: d.MaxRequestBytes}
 	if _, err := up.upgrader().Upgrade(lr); err != nil {
 		d.upgradeFailed(conn, lr, remote, up.reason, up.reject, err)
-		return info, nil, false
+		return info, nil, nil, false
 	}
 	_ = conn.SetDeadline(time.Time{})
 	info = session.Info{
 		Listener:    d.Name,
 		Role:        session.RoleDevice,
-		Identity:    up.identity,
-		AuthMethod:  string(up.method),
+		Identity:    up.grant.Identity,
+		AuthMethod:  string(up.grant.Method),
 		RemoteAddr:  remote,
 		LocalAddr:   conn.LocalAddr().String(),
 		ConnectedAt: time.Now(),
@@ -190,7 +180,7 @@ func (d *Device) handshake(conn *tls.Conn) (info session.Info, early []byte, ok 
 	if d.CertGeneration != nil {
 		info.CertGeneration = d.CertGeneration()
 	}
-	return info, lr.early, true
+	return info, &up.grant, lr.early, true
 }
 
 // deviceUpgrade is the state of one device's upgrade request, filled by
@@ -203,8 +193,7 @@ type deviceUpgrade struct {
 	userAgent string
 	reason    Reason // why the upgrade was refused
 	reject    error  // a refusal of ours (origin, credentials), not a protocol error
-	identity  string
-	method    auth.Method
+	grant     auth.Grant
 }
 
 func (u *deviceUpgrade) upgrader() ws.Upgrader {
@@ -225,7 +214,9 @@ func (u *deviceUpgrade) onRequest(uri []byte) error {
 func (u *deviceUpgrade) onHeader(key, value []byte) error {
 	switch {
 	case bytes.EqualFold(key, []byte("Authorization")):
-		if tok, ok := bytes.CutPrefix(value, []byte("Bearer ")); ok {
+		// The scheme is case-insensitive (RFC 9110 §11.1).
+		scheme, tok, ok := bytes.Cut(bytes.TrimSpace(value), []byte(" "))
+		if ok && bytes.EqualFold(scheme, []byte("Bearer")) {
 			u.creds.Token = string(bytes.TrimSpace(tok))
 		}
 	case bytes.EqualFold(key, []byte("Origin")):
@@ -244,12 +235,16 @@ func (u *deviceUpgrade) onBeforeUpgrade() (ws.HandshakeHeader, error) {
 		u.reject = fmt.Errorf("browser request (Origin %s) refused on the device listener: pages connect to the app listener's WebSocket", u.origin)
 		return nil, ws.RejectConnectionError(ws.RejectionStatus(403), ws.RejectionReason(u.reject.Error()))
 	}
-	id, method, err := u.d.Auth(u.creds)
+	grant, err := u.d.Auth(u.creds)
 	if err != nil {
 		u.reason, u.reject = Unauthenticated, err
-		return nil, ws.RejectConnectionError(ws.RejectionStatus(401), ws.RejectionReason(err.Error()))
+		opts := []ws.RejectOption{ws.RejectionStatus(401), ws.RejectionReason(err.Error())}
+		if auth.Reason(err) != "" { // a JWT: say why, as the app listener does
+			opts = append(opts, ws.RejectionHeader(ws.HandshakeHeaderString("WWW-Authenticate: "+auth.WWWAuthenticate(err)+"\r\n")))
+		}
+		return nil, ws.RejectConnectionError(opts...)
 	}
-	u.identity, u.method = id, method
+	u.grant = grant
 	return ws.HandshakeHeaderString(""), nil
 }
 
@@ -285,6 +280,11 @@ func (d *Device) upgradeFailed(conn *tls.Conn, lr *limitedReader, remote string,
 		f.ClientCertSubject = cs.PeerCertificates[0].Subject.String()
 	}
 	switch {
+	case lr.header.bad != "":
+		f.Message = lr.header.bad
+		body := "bad request: " + lr.header.bad + "\n"
+		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = fmt.Fprintf(conn, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 	case lr.exceeded:
 		f.Reason, f.Message = TooLarge, fmt.Sprintf("upgrade request larger than %d bytes", d.MaxRequestBytes)
 		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
@@ -295,6 +295,7 @@ func (d *Device) upgradeFailed(conn *tls.Conn, lr *limitedReader, remote string,
 		f.Reason, f.Message = BadOrigin, reject.Error()
 	case reject != nil:
 		f.Stage, f.Reason, f.Message = "auth", reason, reject.Error()
+		f.SubReason = string(auth.Reason(reject))
 		if why := certs.ClientCertRejectReason(reject); why == certs.RejectNoIdentity {
 			d.Counters.RejectCert(why) // a valid certificate that names no usable identity
 		}

@@ -3,6 +3,7 @@ package listener
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -38,9 +39,13 @@ type limitedReader struct {
 	eol      int    // bytes of an empty line seen so far: 1 after "\n", 2 after "\n\r"
 	done     bool   // the request's end was read
 	early    []byte // what came after it
+	header   headerCheck
 }
 
-var errRequestTooLarge = errors.New("listener: upgrade request too large")
+var (
+	errRequestTooLarge = errors.New("listener: upgrade request too large")
+	errBadHeader       = errors.New("listener: malformed upgrade request header")
+)
 
 func (l *limitedReader) Read(p []byte) (int, error) {
 	if l.done {
@@ -55,7 +60,11 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	}
 	n, err := l.Conn.Read(p)
 	l.n -= n
-	if end := l.requestEnd(p[:n]); end >= 0 {
+	end := l.requestEnd(p[:n])
+	if l.header.bad != "" {
+		return 0, errBadHeader
+	}
+	if end >= 0 {
 		l.done = true
 		l.early = append([]byte(nil), p[end:n]...)
 		return end, nil
@@ -68,6 +77,7 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 // in "\r\n" or "\n", as gobwas/ws accepts both.
 func (l *limitedReader) requestEnd(b []byte) int {
 	for i, c := range b {
+		l.header.feed(c)
 		switch {
 		case c == '\n' && l.eol > 0:
 			return i + 1
@@ -80,6 +90,68 @@ func (l *limitedReader) requestEnd(b []byte) int {
 		}
 	}
 	return -1
+}
+
+// headerCheck follows the request's header lines byte by byte, as
+// limitedReader passes them, for what gobwas/ws lets through: control
+// bytes in a header line, a repeated Sec-WebSocket-Key (gobwas keeps the
+// last), and both Content-Length and Transfer-Encoding (a request
+// smuggling vector). It keeps only a short name buffer.
+type headerCheck struct {
+	line         int  // line number: 0 is the request line
+	inValue      bool // past the colon of the current header line
+	cr           bool // the previous byte was '\r'
+	name         [len("transfer-encoding")]byte
+	nameLen      int // > len(name): a name we do not look for
+	keys, cl, te int
+	bad          string // why the request is refused; "" while it is fine
+}
+
+func (h *headerCheck) feed(c byte) {
+	if h.bad != "" {
+		return
+	}
+	if h.cr && c != '\n' {
+		h.bad = "bare CR in the request header"
+		return
+	}
+	h.cr = c == '\r'
+	switch {
+	case c == '\n':
+		h.line, h.inValue, h.nameLen = h.line+1, false, 0
+	case c == '\r' || h.line == 0:
+	case c < 0x20 && c != '\t' || c == 0x7f:
+		h.bad = fmt.Sprintf("control byte 0x%02x in a header", c)
+	case !h.inValue && c == ':':
+		h.inValue = true
+		h.named()
+	case !h.inValue && h.nameLen < len(h.name):
+		h.name[h.nameLen] = c | 0x20 // ASCII lower case; only letters and '-' are compared
+		h.nameLen++
+	case !h.inValue:
+		h.nameLen = len(h.name) + 1
+	}
+}
+
+// named counts the header whose name just ended.
+func (h *headerCheck) named() {
+	if h.nameLen > len(h.name) {
+		return
+	}
+	switch string(bytes.TrimSpace(h.name[:h.nameLen])) {
+	case "sec-websocket-key":
+		h.keys++
+	case "content-length":
+		h.cl++
+	case "transfer-encoding":
+		h.te++
+	}
+	switch {
+	case h.keys > 1:
+		h.bad = "duplicate Sec-WebSocket-Key"
+	case h.cl > 0 && h.te > 0:
+		h.bad = "both Content-Length and Transfer-Encoding"
+	}
 }
 
 // earlyConn is a connection whose first reads return bytes read ahead.

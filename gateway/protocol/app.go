@@ -8,9 +8,11 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/gobwas/ws"
 
+	"github.com/wssgate/wssgate/gateway/auth"
 	"github.com/wssgate/wssgate/gateway/cluster"
 	"github.com/wssgate/wssgate/gateway/hub"
 	"github.com/wssgate/wssgate/gateway/session"
@@ -27,17 +29,31 @@ type App struct {
 	Subscribe []string // patterns app clients may subscribe to (hub.Covers)
 	Publish   []string // patterns app clients may publish to (hub.Match)
 	Log       *slog.Logger
+	// Refresh verifies a refresh request's token for the session's
+	// identity and returns the token's expiry (app.auth.mode jwt); nil
+	// refuses every refresh.
+	Refresh func(ctx context.Context, identity, token string) (time.Time, error)
 	// Ended runs once per session, after it closed and left the hub.
 	Ended func(*session.Session)
-	// Route publishes the requests with an id, whose ack reports reached (across a
-	// cluster); nil: Hub.Publish.
+	// Route publishes what app clients publish (/ws and Socket.IO), reporting
+	// reached across a cluster; nil: Hub.Publish.
 	Route func(context.Context, hub.Message) (reached int, err error)
 }
 
-// NewSession makes the session of one upgraded app connection.
-func (p *App) NewSession(conn net.Conn, info *session.Info, limits *session.Limits, totals *session.Totals) *session.Session {
-	c := &appConn{p: p}
+// refreshTimeout bounds one refresh's verification (a JWKS refetch).
+const refreshTimeout = 5 * time.Second
+
+// NewSession makes the session of one upgraded app connection. grant, if
+// not nil, gives the session its own allow-lists (else the listener's) and
+// its expiry: the session is closed with 4003 token expired at the
+// grant's expiry plus leeway unless a refresh moves it.
+func (p *App) NewSession(conn net.Conn, info *session.Info, grant *auth.Grant, limits *session.Limits, totals *session.Totals) *session.Session {
+	c := &appConn{p: p, allowSub: p.Subscribe, allowPub: p.Publish}
 	c.s = session.New(conn, info, limits, c, totals, p.Log)
+	if grant != nil {
+		c.allowSub, c.allowPub = grant.Subscribe, grant.Publish
+		c.exp.arm(c.s, grant)
+	}
 	return c.s
 }
 
@@ -46,8 +62,9 @@ type appConn struct {
 	p *App
 	s *session.Session
 
-	mu   sync.Mutex // guards subs
-	subs []string   // patterns subscribed in the hub, in order
+	allowSub, allowPub []string // this session's allow-lists, fixed at NewSession
+	exp                expiry
+	subList
 }
 
 var (
@@ -60,7 +77,10 @@ func (c *appConn) Deliver(d *hub.Delivery) bool { return c.s.Send(d.Frame(kindAp
 
 func appFrame(m hub.Message) []byte { return MessageFrame(m.Channel, m.Data, m.Binary) }
 
+func (c *appConn) authExpiry() *expiry { return &c.exp }
+
 func (c *appConn) OnClose(s *session.Session) {
+	c.exp.stop()
 	c.p.Hub.UnsubscribeAll(c)
 	c.p.Ended(s)
 }
@@ -88,88 +108,132 @@ func (c *appConn) OnMessage(s *session.Session, op ws.OpCode, data []byte) {
 func (c *appConn) handle(req *Request) (reached int, code string, err error) {
 	switch req.Type {
 	case TypeSubscribe:
-		code, err := c.subscribe(req.Channel)
+		code, err := c.p.subscribe(c, &c.subList, c.allowSub, req.Channel)
 		return -1, code, err
 	case TypeUnsubscribe:
-		if !c.removeSub(req.Channel) {
-			return -1, CodeNotFound, fmt.Errorf("not subscribed to %s", req.Channel)
-		}
-		c.p.Hub.Unsubscribe(c, req.Channel)
-		return -1, "", nil
+		code, err := c.p.unsubscribe(c, &c.subList, req.Channel)
+		return -1, code, err
 	case TypePublish:
-		return c.publish(req)
+		data, binary, err := req.Payload()
+		if err != nil {
+			return -1, CodeBadRequest, err
+		}
+		return c.p.publish(c.allowPub, req.Channel, data, binary)
+	case TypeRefresh:
+		code, err := c.refresh(req.Token)
+		return -1, code, err
 	}
 	return -1, CodeBadRequest, fmt.Errorf("unknown type %q", req.Type)
 }
 
-func (c *appConn) subscribe(pattern string) (code string, err error) {
+// subList is one client's subscribed patterns, in order, bounded by
+// MaxSubscriptions; both app protocols (/ws and Socket.IO) keep one.
+type subList struct {
+	mu   sync.Mutex // guards subs
+	subs []string   // patterns subscribed in the hub, in order
+}
+
+// subscribe checks pattern against the session's allow-list and bound and
+// subscribes sub: the one rule of /ws and Socket.IO.
+func (p *App) subscribe(sub hub.Subscriber, l *subList, allow []string, pattern string) (code string, err error) {
 	if err := hub.ValidPattern(pattern); err != nil {
 		return CodeBadRequest, err
 	}
-	if !slices.ContainsFunc(c.p.Subscribe, func(a string) bool { return hub.Covers(a, pattern) }) {
+	if !slices.ContainsFunc(allow, func(a string) bool { return hub.Covers(a, pattern) }) {
 		return CodeForbidden, fmt.Errorf("subscribe to %s not allowed", pattern)
 	}
-	c.mu.Lock()
-	n, dup := len(c.subs), slices.Contains(c.subs, pattern)
-	c.mu.Unlock()
+	l.mu.Lock()
+	n, dup := len(l.subs), slices.Contains(l.subs, pattern)
+	l.mu.Unlock()
 	if !dup && n >= MaxSubscriptions {
 		return CodeLimit, fmt.Errorf("at most %d subscriptions per session", MaxSubscriptions)
 	}
-	if err := c.p.Hub.Subscribe(c, pattern); err != nil {
+	if err := p.Hub.Subscribe(sub, pattern); err != nil {
 		return CodeInternal, err
 	}
 	if !dup {
-		c.mu.Lock()
-		c.subs = append(c.subs, pattern)
-		c.mu.Unlock()
+		l.mu.Lock()
+		l.subs = append(l.subs, pattern)
+		l.mu.Unlock()
 	}
 	return "", nil
 }
 
-func (c *appConn) publish(req *Request) (reached int, code string, err error) {
-	if err := hub.ValidChannel(req.Channel); err != nil {
+// unsubscribe removes one of the session's patterns.
+func (p *App) unsubscribe(sub hub.Subscriber, l *subList, pattern string) (code string, err error) {
+	if !l.remove(pattern) {
+		return CodeNotFound, fmt.Errorf("not subscribed to %s", pattern)
+	}
+	p.Hub.Unsubscribe(sub, pattern)
+	return "", nil
+}
+
+// publish checks channel against the session's allow-list and publishes.
+func (p *App) publish(allow []string, channel string, data []byte, binary bool) (reached int, code string, err error) {
+	if err := hub.ValidChannel(channel); err != nil {
 		return -1, CodeBadRequest, err
 	}
-	if !slices.ContainsFunc(c.p.Publish, func(a string) bool { return hub.Match(a, req.Channel) }) {
-		return -1, CodeForbidden, fmt.Errorf("publish to %s not allowed", req.Channel)
+	if !slices.ContainsFunc(allow, func(a string) bool { return hub.Match(a, channel) }) {
+		return -1, CodeForbidden, fmt.Errorf("publish to %s not allowed", channel)
 	}
-	data, binary, err := req.Payload()
-	if err != nil {
-		return -1, CodeBadRequest, err
+	publish := p.Hub.Publish
+	if p.Route != nil {
+		publish = p.Route
 	}
-	publish := c.p.Hub.Publish // no id, no ack: no reached to count across nodes
-	if c.p.Route != nil && len(req.ID) > 0 {
-		publish = c.p.Route
-	}
-	n, err := publish(context.Background(), hub.Message{Channel: req.Channel, Binary: binary, Data: data})
+	n, err := publish(context.Background(), hub.Message{Channel: channel, Binary: binary, Data: data})
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, cluster.ErrLinkDown) { // degraded: local reached
-		return n, CodeInternal, fmt.Errorf("publish to %s: %w", req.Channel, err)
+		return n, CodeInternal, fmt.Errorf("publish to %s: %w", channel, err)
 	}
 	return n, "", nil
 }
 
-func (c *appConn) removeSub(pattern string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	i := slices.Index(c.subs, pattern)
+// refresh moves the session's expiry to that of a new token for the same
+// identity; on any error the old expiry stays.
+func (c *appConn) refresh(token string) (code string, err error) {
+	if c.p.Refresh == nil || !c.exp.expires() {
+		return CodeUnauthenticated, errors.New("refresh: this session holds no token that expires (app.auth.mode jwt)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+	defer cancel()
+	exp, err := c.p.Refresh(ctx, c.s.Info().Identity, token)
+	if err != nil {
+		return CodeUnauthenticated, fmt.Errorf("refresh: %w", err)
+	}
+	if !c.exp.extend(exp) {
+		return CodeUnauthenticated, errors.New("refresh: the session's token has expired already")
+	}
+	return "", nil
+}
+
+func (l *subList) remove(pattern string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	i := slices.Index(l.subs, pattern)
 	if i < 0 {
 		return false
 	}
-	c.subs = slices.Delete(c.subs, i, i+1)
+	l.subs = slices.Delete(l.subs, i, i+1)
 	return true
 }
 
 // Subscriptions lists the session's patterns, for the admin API.
-func (c *appConn) Subscriptions() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.subs)
+func (l *subList) Subscriptions() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.subs)
 }
 
-// Subscriptions lists what session s receives (its patterns, or a
+// Subscriptions lists what session e receives (its patterns, or a
 // device's down channel), whatever its protocol.
-func Subscriptions(s *session.Session) []string {
-	if l, ok := s.Handler().(interface{ Subscriptions() []string }); ok {
+func Subscriptions(e session.Entry) []string {
+	type lister interface{ Subscriptions() []string }
+	if s, ok := e.(*session.Session); ok {
+		if l, ok := s.Handler().(lister); ok {
+			return l.Subscriptions()
+		}
+		return nil
+	}
+	if l, ok := e.(lister); ok {
 		return l.Subscriptions()
 	}
 	return nil

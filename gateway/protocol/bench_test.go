@@ -36,7 +36,7 @@ func BenchmarkAppDeliver(b *testing.B) {
 	p := &App{Hub: h, Log: log, Ended: func(*session.Session) {}}
 	limits := session.Limits{MaxMessage: 1 << 20, QueueBytes: 1 << 30, WriteTimeout: time.Second, PingInterval: time.Hour, IdleTimeout: 2 * time.Hour}
 	conn := &sinkConn{closed: make(chan struct{})}
-	s := p.NewSession(conn, &session.Info{Role: session.RoleApp}, &limits, &session.Totals{})
+	s := p.NewSession(conn, &session.Info{Role: session.RoleApp}, nil, &limits, &session.Totals{})
 	done := make(chan struct{})
 	go func() { s.Run(); close(done) }()
 	sub := s.Handler().(hub.Subscriber)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/wssgate/wssgate/gateway/auth"
 	"github.com/wssgate/wssgate/gateway/cluster"
 	"github.com/wssgate/wssgate/gateway/hub"
 	"github.com/wssgate/wssgate/gateway/session"
@@ -28,9 +29,14 @@ type Device struct {
 // NewSession makes the session of one upgraded device connection. It
 // receives devices/ID/down through the hub's direct lookup (see
 // DeviceSubscriber), not the subscription index: no index entry per device.
-func (p *Device) NewSession(conn net.Conn, info *session.Info, limits *session.Limits, totals *session.Totals) *session.Session {
+// A grant that expires (a device JWT) closes the session with 4003 at its
+// expiry plus leeway; grant may be nil.
+func (p *Device) NewSession(conn net.Conn, info *session.Info, grant *auth.Grant, limits *session.Limits, totals *session.Totals) *session.Session {
 	c := &deviceConn{p: p, up: DeviceUp(info.Identity)} // computed once, not per frame
 	c.s = session.New(conn, info, limits, c, totals, p.Log)
+	if grant != nil {
+		c.exp.arm(c.s, grant)
+	}
 	return c.s
 }
 
@@ -45,9 +51,10 @@ func DeviceSubscriber(s *session.Session) hub.Subscriber {
 
 // deviceConn is one device session's protocol state.
 type deviceConn struct {
-	p  *Device
-	s  *session.Session
-	up string // DeviceUp(identity)
+	p   *Device
+	s   *session.Session
+	up  string // DeviceUp(identity)
+	exp expiry
 }
 
 var (
@@ -62,7 +69,10 @@ func (c *deviceConn) OnMessage(s *session.Session, op ws.OpCode, data []byte) {
 	}
 }
 
+func (c *deviceConn) authExpiry() *expiry { return &c.exp }
+
 func (c *deviceConn) OnClose(s *session.Session) {
+	c.exp.stop()
 	c.p.Hub.UnsubscribeAll(c)
 	c.p.Ended(s)
 }

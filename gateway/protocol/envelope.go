@@ -16,6 +16,9 @@ const (
 	TypeSubscribe   = "subscribe"
 	TypeUnsubscribe = "unsubscribe"
 	TypePublish     = "publish"
+	// TypeRefresh carries a new token for the session's identity:
+	// {"type":"refresh","id":N,"token":"<JWT>"}.
+	TypeRefresh = "refresh"
 )
 
 // Error codes of {"type":"error"} replies.
@@ -26,6 +29,8 @@ const (
 	CodeTooLarge   = "too_large"
 	CodeLimit      = "limit"
 	CodeInternal   = "internal"
+	// CodeUnauthenticated answers a refused refresh; the old expiry stays.
+	CodeUnauthenticated = "unauthenticated"
 )
 
 // Request is one app client request on /ws.
@@ -38,6 +43,8 @@ type Request struct {
 	Data json.RawMessage `json:"data,omitempty"`
 	// DataBase64 is a binary payload; exclusive with Data.
 	DataBase64 *string `json:"data_base64,omitempty"`
+	// Token is a refresh request's new credential; never logged.
+	Token string `json:"token,omitempty"`
 }
 
 // ErrBadRequest wraps every decoding failure of a request.
@@ -56,6 +63,11 @@ func DecodeRequest(p []byte) (Request, error) {
 		return r, fmt.Errorf("%w: id must be a number or a string", ErrBadRequest)
 	}
 	switch r.Type {
+	case TypeRefresh:
+		if r.Token == "" {
+			return r, fmt.Errorf("%w: refresh needs a token", ErrBadRequest)
+		}
+		return r, nil
 	case TypeSubscribe, TypeUnsubscribe, TypePublish:
 	case "":
 		return r, fmt.Errorf("%w: missing type", ErrBadRequest)

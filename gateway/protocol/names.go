@@ -35,4 +35,5 @@ func DownTarget(channel string) (id string, ok bool) {
 const (
 	kindApp = iota
 	kindDevice
+	kindSocketIO
 )

@@ -28,11 +28,26 @@ type Event struct {
 	Reason string
 }
 
+// Entry is one registered client: a *Session (one WebSocket), or a client
+// whose life spans several transports, such as a Socket.IO client (HTTP
+// long-polling requests, then perhaps a WebSocket). Its Info().ID is fixed.
+type Entry interface {
+	Info() Info
+	Snapshot() Snapshot
+	// Close ends the client with a WebSocket close code and reason (a
+	// transport without close codes maps them as best it can).
+	Close(code ws.StatusCode, reason string)
+	// CloseStatus is the code and reason once closing (zero before).
+	CloseStatus() (ws.StatusCode, string)
+}
+
+var _ Entry = (*Session)(nil)
+
 // Registry indexes live sessions by id and device identity, and tells
 // watchers about connects and disconnects.
 type Registry struct {
 	mu       sync.RWMutex          // guards the maps below
-	byID     map[string]*Session   // every live session
+	byID     map[string]Entry      // every live session
 	byDevice map[string]*Session   // device sessions by identity
 	watchers map[*watcher]struct{} // event subscribers, called under mu
 }
@@ -42,48 +57,50 @@ type watcher struct{ fn func(Event) }
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
 	return &Registry{
-		byID:     make(map[string]*Session),
+		byID:     make(map[string]Entry),
 		byDevice: make(map[string]*Session),
 		watchers: make(map[*watcher]struct{}),
 	}
 }
 
-// Add registers s. For a device identity already connected it returns the
+// Add registers e. For a device identity already connected it returns the
 // older session, which the caller closes with CodeReplaced.
-func (r *Registry) Add(s *Session) (replaced *Session) {
+func (r *Registry) Add(e Entry) (replaced *Session) {
+	info := e.Info()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.byID[s.info.ID] = s
-	if s.info.Role == RoleDevice {
-		replaced = r.byDevice[s.info.Identity]
-		r.byDevice[s.info.Identity] = s
+	r.byID[info.ID] = e
+	if s, ok := e.(*Session); ok && info.Role == RoleDevice {
+		replaced = r.byDevice[info.Identity]
+		r.byDevice[info.Identity] = s
 	}
 	if len(r.watchers) > 0 {
-		r.notifyLocked(Event{Type: Connected, Time: time.Now(), Info: s.info})
+		r.notifyLocked(Event{Type: Connected, Time: time.Now(), Info: info})
 	}
 	return replaced
 }
 
-// Remove unregisters s; it reports false if s was not registered.
-func (r *Registry) Remove(s *Session) bool {
-	code, reason := s.CloseStatus()
+// Remove unregisters e; it reports false if e was not registered.
+func (r *Registry) Remove(e Entry) bool {
+	code, reason := e.CloseStatus()
+	info := e.Info()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.byID[s.info.ID] != s {
+	if r.byID[info.ID] != e {
 		return false
 	}
-	delete(r.byID, s.info.ID)
-	if s.info.Role == RoleDevice && r.byDevice[s.info.Identity] == s {
-		delete(r.byDevice, s.info.Identity)
+	delete(r.byID, info.ID)
+	if s, ok := e.(*Session); ok && info.Role == RoleDevice && r.byDevice[info.Identity] == s {
+		delete(r.byDevice, info.Identity)
 	}
 	if len(r.watchers) > 0 {
-		r.notifyLocked(Event{Type: Disconnected, Time: time.Now(), Info: s.info, Code: code, Reason: reason})
+		r.notifyLocked(Event{Type: Disconnected, Time: time.Now(), Info: info, Code: code, Reason: reason})
 	}
 	return true
 }
 
 // Get finds a session by id.
-func (r *Registry) Get(id string) (*Session, bool) {
+func (r *Registry) Get(id string) (Entry, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	s, ok := r.byID[id]
@@ -100,19 +117,34 @@ func (r *Registry) Device(identity string) (*Session, bool) {
 
 // List returns the sessions keep accepts (all if keep is nil), oldest
 // first, ties by id: a stable order for paging.
-func (r *Registry) List(keep func(*Session) bool) []*Session {
+func (r *Registry) List(keep func(Entry) bool) []Entry {
+	type keyed struct {
+		e  Entry
+		at time.Time
+		id string
+	}
 	r.mu.RLock()
-	out := make([]*Session, 0, len(r.byID))
-	for _, s := range r.byID {
-		if keep == nil || keep(s) {
-			out = append(out, s)
+	all := make([]keyed, 0, len(r.byID))
+	for id, e := range r.byID {
+		if keep == nil || keep(e) {
+			all = append(all, keyed{e, connectedAt(e), id})
 		}
 	}
 	r.mu.RUnlock()
-	slices.SortFunc(out, func(a, b *Session) int {
-		return cmp.Or(a.info.ConnectedAt.Compare(b.info.ConnectedAt), cmp.Compare(a.info.ID, b.info.ID))
-	})
+	slices.SortFunc(all, func(a, b keyed) int { return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.id, b.id)) })
+	out := make([]Entry, len(all))
+	for i, k := range all {
+		out[i] = k.e
+	}
 	return out
+}
+
+// connectedAt reads a session's start without copying its Info.
+func connectedAt(e Entry) time.Time {
+	if s, ok := e.(*Session); ok {
+		return s.info.ConnectedAt
+	}
+	return e.Info().ConnectedAt
 }
 
 // Len returns the number of live sessions.

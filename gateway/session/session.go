@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -17,7 +16,9 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/wssgate/wssgate/gateway/limit"
 	"github.com/wssgate/wssgate/gateway/wire"
+	"github.com/wssgate/wssgate/internal/logsample"
 )
 
 // Role says which protocol a session speaks.
@@ -34,6 +35,8 @@ const (
 	CodeServiceRestart ws.StatusCode = 1012 // rolling reconnect onto a new certificate
 	CodeTryAgainLater  ws.StatusCode = 1013 // slow consumer: outbound queue overflow
 	CodeReplaced       ws.StatusCode = 4001 // a newer session took this device identity
+	CodeTokenExpired   ws.StatusCode = 4003 // the session's credentials expired (not refreshed)
+	CodeFlapping       ws.StatusCode = 4008 // identity held off: replaced too often
 )
 
 // Limits bound one session.
@@ -43,6 +46,16 @@ type Limits struct {
 	WriteTimeout time.Duration // one batch write to the peer
 	PingInterval time.Duration // how often the writer pings
 	IdleTimeout  time.Duration // no frame from the peer for this long → close
+	// Budget is the process-wide memory budget that read buffers of
+	// partial messages and outbound queues draw from; nil: unlimited. A
+	// session whose next allocation does not fit is closed with 1013.
+	Budget *limit.Budget
+	// MsgsPerSec and BytesPerSec bound what the peer sends (0: no
+	// limit); over them → close 1008 "rate limit".
+	MsgsPerSec, BytesPerSec float64
+	// Sample, if set, samples the log lines of tripped limits by limit
+	// (an attacker can trip them on every connection).
+	Sample *logsample.Sampler
 }
 
 // closeWait bounds how long a closing session waits for the peer's close.
@@ -68,6 +81,9 @@ type Info struct {
 	CertGeneration  uint64
 	Origin          string
 	UserAgent       string
+	// Transport is "" for a WebSocket speaking the listener's own protocol,
+	// "socketio-polling" or "socketio-websocket" for a Socket.IO client.
+	Transport string
 }
 
 // Handler gives a session its protocol. Both methods run on the reader
@@ -92,7 +108,9 @@ type Session struct {
 	mu       sync.Mutex // guards the fields below
 	queue    [][]byte   // frames waiting for the writer
 	queued   int        // bytes in queue
+	charged  int64      // budget held by queue and the batch in flight (close frames excepted)
 	closing  bool       // a close frame is queued or the session is ending: Send refuses
+	echo     bool       // the close being queued answers the peer's (not counted)
 	writing  bool       // a writer goroutine exists (see writeLoop)
 	parked   bool       // the writer waits on wake for frames
 	wake     chan struct{}
@@ -104,8 +122,9 @@ type Session struct {
 	writerWG sync.WaitGroup
 
 	msgsIn, bytesIn, msgsOut, bytesOut atomic.Uint64
-	drops                              atomic.Uint64 // frames lost: overflow, failed or timed-out write
-	lastActivity                       atomic.Int64  // unix nanoseconds
+	drops                              atomic.Uint64     // frames lost: overflow, failed or timed-out write
+	lastActivity                       atomic.Int64      // unix nanoseconds
+	rate                               limit.SessionRate // the reader's only
 }
 
 // NewID returns a random session id.
@@ -119,6 +138,7 @@ func NewID() string {
 // the listener's, shared by its sessions. Call Run to serve it.
 func New(conn net.Conn, info *Info, limits *Limits, h Handler, totals *Totals, log *slog.Logger) *Session {
 	s := &Session{info: *info, conn: conn, limits: limits, handler: h, totals: totals, log: log}
+	s.rate = limit.SessionRate{MsgsPerSec: limits.MsgsPerSec, BytesPerSec: limits.BytesPerSec}
 	if s.info.ID == "" {
 		s.info.ID = NewID()
 	}
@@ -147,7 +167,7 @@ func (s *Session) Run() {
 	s.mu.Lock()
 	s.pinger = time.AfterFunc(s.limits.PingInterval, s.ping)
 	s.mu.Unlock()
-	drain := s.readLoop()
+	st := s.readLoop()
 	s.mu.Lock()
 	s.pinger.Stop()
 	s.closing = true // Send refuses from now on, so no writer starts after this
@@ -162,10 +182,8 @@ func (s *Session) Run() {
 		s.writeLoop()
 	}
 	s.writerWG.Wait() // bounded: every write has a deadline
-	if drain {
-		// Bounded in time and bytes: the peer answers our close and hangs up.
-		_ = s.conn.SetReadDeadline(time.Now().Add(closeWait))
-		_, _ = io.CopyN(io.Discard, s.conn, 1<<20)
+	if st.drain {
+		s.drain(st) // bounded: until the peer's close frame, closeWait or 1 MiB
 	}
 	s.conn.Close()
 	s.mu.Lock()
@@ -173,6 +191,7 @@ func (s *Session) Run() {
 		s.code, s.reason = ws.StatusAbnormalClosure, "connection lost"
 	}
 	s.queue, s.queued = nil, 0
+	s.releaseLocked()
 	s.mu.Unlock()
 	s.handler.OnClose(s)
 }
@@ -212,6 +231,9 @@ func (s *Session) enqueueLocked(frame []byte) bool {
 		s.overflowLocked()
 		return false
 	}
+	if !s.chargeLocked(len(frame)) {
+		return false
+	}
 	s.queue = append(s.queue, frame)
 	s.queued += len(frame)
 	s.startWriterLocked()
@@ -225,6 +247,7 @@ func (s *Session) overflowLocked() {
 	s.log.Warn("slow consumer: outbound queue full, closing", "session", s.info.ID, "listener", s.info.Listener,
 		"identity", s.info.Identity, "queued_bytes", s.queued, "limit", s.limits.QueueBytes)
 	s.queue, s.queued = s.queue[:0], 0
+	s.releaseLocked()
 	s.closeLocked(CodeTryAgainLater, "slow consumer: queue full")
 }
 
@@ -254,6 +277,16 @@ func (s *Session) closeFromReader(code ws.StatusCode, reason string) {
 	s.mu.Unlock()
 }
 
+// echoClose answers the peer's close with its code; it is not counted
+// as a close the gateway started.
+func (s *Session) echoClose(code ws.StatusCode, reason string) {
+	s.mu.Lock()
+	s.echo = true
+	s.queueCloseLocked(code, reason)
+	s.echo = false
+	s.mu.Unlock()
+}
+
 func (s *Session) closeLocked(code ws.StatusCode, reason string) {
 	if s.queueCloseLocked(code, reason) {
 		s.startWriterLocked()
@@ -265,6 +298,9 @@ func (s *Session) closeLocked(code ws.StatusCode, reason string) {
 func (s *Session) queueCloseLocked(code ws.StatusCode, reason string) bool {
 	if s.closing {
 		return false
+	}
+	if !s.echo {
+		s.totals.Closes.Add(code) // a close we start, not the peer's echoed
 	}
 	s.closing = true
 	s.code, s.reason = code, reason
@@ -347,11 +383,15 @@ func (s *Session) writeLoop() {
 		lingered = false
 		frames, s.queue = s.queue, frames[:0]
 		s.queued = 0
+		charged := s.charged
+		s.charged = 0
 		burst = len(frames) > 1
 		closeOut := s.closing && s.code != 0 // the batch ends with our close frame
 		s.mu.Unlock()
 
-		if err := s.write(frames); err != nil {
+		err := s.write(frames)
+		s.limits.Budget.Release(charged)
+		if err != nil {
 			s.writeFailed(err, len(frames))
 			return
 		}
@@ -370,6 +410,7 @@ func (s *Session) writeFailed(err error, inFlight int) {
 	s.mu.Lock()
 	lost := inFlight + len(s.queue)
 	s.queue, s.queued, s.writing = nil, 0, false
+	s.releaseLocked()
 	if !s.closing {
 		s.closing = true
 		s.code, s.reason = ws.StatusAbnormalClosure, "write failed: "+err.Error()

@@ -44,11 +44,19 @@ type Config struct {
 	// Upgrade turns a request into a WebSocket connection and answers the
 	// handshake. Default: gobwas/ws HTTPUpgrader.
 	Upgrade func(w http.ResponseWriter, r *http.Request) (net.Conn, *bufio.ReadWriter, error)
+	// ServeWebSocket, if set, serves every websocket request the Server
+	// has checked (EIO, transport, sid) on a connection of the caller's
+	// instead of the Server's own (Upgrade is then unused): it upgrades r,
+	// calls AttachWebSocket with its Conn, feeds the connection's messages
+	// to WebSocket.Receive and calls WebSocket.Closed when it ends; those
+	// goroutines are the caller's. Default: none.
+	ServeWebSocket func(w http.ResponseWriter, r *http.Request)
 	// Authenticate maps the CONNECT packet's auth payload (nil without
-	// one) and the handshake request to an identity; an error is sent to
-	// the client as CONNECT_ERROR with its message. Default: every client
-	// is anonymous ("").
-	Authenticate func(r *http.Request, auth json.RawMessage) (identity string, err error)
+	// one) and the handshake request to an identity and whatever the
+	// caller keeps with it (Socket.Grant); an error is sent to the client
+	// as CONNECT_ERROR with its message. Default: every client is
+	// anonymous ("").
+	Authenticate func(r *http.Request, auth json.RawMessage) (identity string, grant any, err error)
 	// OnFailure is told about every refused request or connect, with a
 	// Reason* constant and a message. Default: none.
 	OnFailure func(r *http.Request, reason string, msg string)

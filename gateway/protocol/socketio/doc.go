@@ -12,7 +12,9 @@
 //     is held at most one ping interval and ends when its session closes.
 //   - A WebSocket's reader runs on the hijacked request's goroutine and
 //     its writer on a goroutine the Server starts; both are counted in the
-//     Server's WaitGroup. Shutdown closes every transport (no Socket.IO
+//     Server's WaitGroup. With Config.ServeWebSocket the caller runs the
+//     WebSocket (the gateway does, on its session.Session) and owns those
+//     goroutines; Shutdown still closes their Conns. Shutdown closes every transport (no Socket.IO
 //     DISCONNECT), which ends them, and waits for them until its context
 //     ends.
 //   - Pings, pong deadlines and upgrade deadlines are time.AfterFunc

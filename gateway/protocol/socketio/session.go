@@ -190,6 +190,12 @@ func (ss *session) receive(p EIOPacket) {
 // close ends the session once: timers stopped, transports closed (no
 // Socket.IO DISCONNECT), the held GET answered with a close packet.
 func (ss *session) close(reason string) {
+	code, why := closeCode(reason)
+	ss.closeWith(reason, code, why)
+}
+
+// closeWith is close with the WebSocket close code and reason given.
+func (ss *session) closeWith(reason string, code ws.StatusCode, why string) {
 	ss.mu.Lock()
 	if ss.closed {
 		ss.mu.Unlock()
@@ -215,7 +221,6 @@ func (ss *session) close(reason string) {
 	} else {
 		ss.srv.remove(ss)
 	}
-	code, why := closeCode(reason)
 	for _, w := range []*WebSocket{ws, probe} {
 		if w != nil {
 			w.conn.Close(code, why)

@@ -39,6 +39,7 @@ type Socket struct {
 	sess     *session
 	id       string
 	identity atomic.Pointer[string]
+	grant    atomic.Value // what Config.Authenticate returned with the identity
 
 	mu          sync.Mutex
 	state       int    // guarded by mu
@@ -50,6 +51,10 @@ func (s *Socket) ID() string { return s.sess.id }
 
 // SocketID is the Socket.IO socket id sent in the CONNECT reply.
 func (s *Socket) SocketID() string { return s.id }
+
+// Grant is what Config.Authenticate returned with the identity (nil if
+// nothing).
+func (s *Socket) Grant() any { return s.grant.Load() }
 
 // Identity is what Config.Authenticate returned.
 func (s *Socket) Identity() string {
@@ -202,13 +207,16 @@ func (s *Socket) connect(auth json.RawMessage) {
 	}
 	s.mu.Unlock()
 	if f := ss.srv.cfg.Authenticate; f != nil {
-		id, err := f(ss.req, auth)
+		id, grant, err := f(ss.req, auth)
 		if err != nil {
 			ss.srv.failure(ss.req, ReasonUnauthenticated, err.Error())
 			ss.send(EIOMessage, encodeConnectError("/", err.Error()), false)
 			return
 		}
 		s.identity.Store(&id)
+		if grant != nil {
+			s.grant.Store(grant)
+		}
 	}
 	s.mu.Lock()
 	if s.state != stateNew {

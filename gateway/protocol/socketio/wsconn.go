@@ -39,6 +39,10 @@ var _ Conn = (*wsConn)(nil)
 // serveWebSocket upgrades r, attaches the connection and reads it until
 // it ends. The reader and the writer are counted in s.wg.
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.ServeWebSocket != nil {
+		s.cfg.ServeWebSocket(w, r)
+		return
+	}
 	nc, rw, err := s.cfg.Upgrade(w, r)
 	if err != nil {
 		s.failure(r, ReasonBadRequest, err.Error())

@@ -13,7 +13,19 @@
  * acknowledged or refused), "disconnected". The client reconnects with
  * exponential backoff and full jitter and subscribes again to every active
  * pattern. Errors carry a .code: the server's (bad_request, forbidden,
- * not_found, too_large, internal) or the client's (timeout, disconnected, closed).
+ * not_found, too_large, internal, unauthenticated) or the client's (timeout,
+ * disconnected, closed).
+ *
+ * Tokens (app.auth.mode jwt): pass {token: "<JWT>"} or a provider, e.g.
+ *
+ *   new WSSGate({ token: () => fetch("/my-token").then((r) => r.text()) });
+ *
+ * The provider is called before every connection (the token goes as ?token=, the one
+ * way a browser WebSocket can carry it), and again before the token expires: the client
+ * reads the JWT's exp and sends {"type":"refresh","token":...} 30 s (or 10 % of the
+ * remaining lifetime, if shorter) before it, so that the gateway does not close the
+ * session with 4003 "token expired". A refused refresh is reported to onError; the
+ * gateway then closes at expiry and the client reconnects with a fresh token.
  *
  * Served by the gateway at /wssgate.js; a classic script that defines window.WSSGate.
  */
@@ -32,6 +44,8 @@
     backoffMax: 30000, // ms, cap of every reconnect delay
     stableAfter: 10000, // ms a connection must stay open to reset the backoff
     fetchTimeout: 5000, // ms for the /.well-known/wssgate lookup
+    token: null, // a JWT string, or a function returning one (or a promise of one)
+    refreshLead: 30000, // ms before exp to refresh (at most 10 % of the remaining lifetime)
   };
 
   // The origin the script came from: the gateway, even when a page on another origin includes it.
@@ -96,6 +110,23 @@
     return out;
   }
 
+  // tokenExpiry returns a JWT's exp in ms since the epoch, or null (not a JWT, no exp).
+  function tokenExpiry(token) {
+    const parts = String(token).split(".");
+    if (parts.length !== 3) return null;
+    try {
+      const b64 = parts[1].replace(/-/g, "+").replace(/_/g, "/");
+      const claims = JSON.parse(root.atob(b64 + "===".slice((b64.length + 3) % 4)));
+      return typeof claims.exp === "number" ? claims.exp * 1000 : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function withToken(url, token) {
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + "token=" + encodeURIComponent(token);
+  }
+
   class WSSGate {
     /** Creates a client and starts connecting (in a microtask, so onState may use the result). */
     constructor(opts) {
@@ -111,6 +142,7 @@
       this._attempt = 0;
       this._retryTimer = null;
       this._stableTimer = null;
+      this._refreshTimer = null;
       this._closed = false;
       this._onOnline = () => this._retryNow();
       if (typeof root.addEventListener === "function") root.addEventListener("online", this._onOnline);
@@ -190,6 +222,7 @@
       this._gen++;
       clearTimeout(this._retryTimer);
       clearTimeout(this._stableTimer);
+      clearTimeout(this._refreshTimer);
       if (typeof root.removeEventListener === "function") root.removeEventListener("online", this._onOnline);
       const ws = this._ws;
       this._ws = null;
@@ -211,18 +244,20 @@
       if (this._closed) return;
       const gen = ++this._gen;
       this._setState("connecting");
-      let url;
+      let url, token;
       try {
         url = await this._resolveURL();
+        token = await this._token();
       } catch (err) {
+        url = null;
         this._report(err);
       }
       if (this._closed || gen !== this._gen) return;
       let ws = null;
       if (url) {
-        this.url = url;
+        this.url = url; // never with the token
         try {
-          ws = new root.WebSocket(url);
+          ws = new root.WebSocket(token ? withToken(url, token) : url);
         } catch (err) {
           this._report(err);
         }
@@ -233,7 +268,11 @@
         return;
       }
       this._ws = ws;
-      ws.onopen = () => ws === this._ws && this._onOpen(ws);
+      ws.onopen = () => {
+        if (ws !== this._ws) return;
+        this._scheduleRefresh(token);
+        this._onOpen(ws);
+      };
       ws.onmessage = (ev) => ws === this._ws && this._onFrame(ev.data);
       ws.onclose = (ev) => ws === this._ws && this._onClose(ev);
       ws.onerror = () => {}; // onclose follows and reports
@@ -263,6 +302,39 @@
       return derivedURL();
     }
 
+    // _token calls the token option: null without one.
+    async _token() {
+      const t = this._opts.token;
+      if (t === null || t === undefined) return null;
+      const v = typeof t === "function" ? await t() : t;
+      if (typeof v !== "string" || v.trim() === "") throw gatewayError("unauthenticated", "wssgate: the token provider gave no token");
+      return v.trim();
+    }
+
+    // _scheduleRefresh arms the refresh of token before its exp, if it has one.
+    _scheduleRefresh(token) {
+      clearTimeout(this._refreshTimer);
+      this._refreshTimer = null;
+      const exp = token ? tokenExpiry(token) : null;
+      if (exp === null) return;
+      const left = exp - Date.now();
+      const lead = Math.min(this._opts.refreshLead, left / 10);
+      this._refreshTimer = setTimeout(() => this._refresh(), Math.max(0, left - lead));
+    }
+
+    async _refresh() {
+      this._refreshTimer = null;
+      const ws = this._ws;
+      try {
+        const token = await this._token();
+        if (ws !== this._ws || !this._isOpen()) return;
+        await this._request("refresh", { token });
+        if (ws === this._ws) this._scheduleRefresh(token);
+      } catch (err) {
+        this._report(err); // the gateway closes at expiry; the reconnect asks for a new token
+      }
+    }
+
     _onOpen(ws) {
       clearTimeout(this._stableTimer);
       this._stableTimer = setTimeout(() => {
@@ -277,6 +349,8 @@
 
     _onClose(ev) {
       clearTimeout(this._stableTimer);
+      clearTimeout(this._refreshTimer);
+      this._refreshTimer = null;
       this._ws = null;
       const why = ev && ev.code ? " (code " + ev.code + (ev.reason ? ": " + ev.reason : "") + ")" : "";
       this._rejectPending(gatewayError("disconnected", "wssgate: connection closed" + why));

@@ -258,6 +258,48 @@ const tests = {
     await assert.rejects(gw.ready(), { code: "closed" });
   },
 
+  async "token provider: before connecting, before expiry, on reconnect"() {
+    const jwt = (ms, n) =>
+      "e30." + Buffer.from(JSON.stringify({ sub: "alice", n, exp: (Date.now() + ms) / 1000 })).toString("base64url") + ".sig";
+    let calls = 0;
+    const provider = () => Promise.resolve(jwt(400, ++calls));
+    const { gw, ws } = await connected({ url: "wss://h/ws", token: provider });
+    assert.equal(calls, 1);
+    assert.match(ws.url, /^wss:\/\/h\/ws\?token=e30\./);
+    assert.equal(gw.url, "wss://h/ws", "the public url never carries the token");
+    // ~40 ms before exp (10 % of 400 ms) the client asks for a token and refreshes.
+    const deadline = Date.now() + 2000;
+    while (!ws.sent.some((f) => f.type === "refresh") && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const refresh = ws.sent.find((f) => f.type === "refresh");
+    assert.ok(refresh, "no refresh sent before exp");
+    assert.equal(calls, 2);
+    assert.equal(JSON.parse(Buffer.from(refresh.token.split(".")[1], "base64url")).n, 2);
+    ws.reply({ type: "ack", id: refresh.id });
+    // A refused refresh is reported; the reconnect after 4003 calls the provider again.
+    const next = nextSocket();
+    ws.drop(4003);
+    const ws2 = await next;
+    assert.equal(calls >= 3, true);
+    assert.match(ws2.url, /\?token=/);
+    gw.close();
+  },
+
+  async "token provider failure is reported and retried"() {
+    const errors = [];
+    let calls = 0;
+    const gw = new WSSGate(Object.assign({}, fast, {
+      url: "wss://h/ws",
+      onError: (e) => errors.push(e),
+      token: () => (++calls === 1 ? Promise.reject(new Error("login first")) : "plain-token"),
+    }));
+    const ws = await nextSocket();
+    assert.equal(errors[0].message, "login first");
+    assert.equal(ws.url, "wss://h/ws?token=plain-token");
+    gw.close();
+  },
+
   async "pattern matching"() {
     const m = WSSGate.matches;
     assert.equal(m("devices/+/up", "devices/1/up"), true);

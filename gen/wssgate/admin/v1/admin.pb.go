@@ -716,6 +716,17 @@ type Session struct {
 	// drops counts frames lost on this session: outbound queue overflow, or a failed or
 	// timed-out write.
 	Drops uint64 `protobuf:"varint,24,opt,name=drops,proto3" json:"drops,omitempty"`
+	// auth_method is how the identity was proven: "jwt", "check", "cert", "token", "dev", or
+	// empty for an anonymous session.
+	AuthMethod string `protobuf:"bytes,25,opt,name=auth_method,json=authMethod,proto3" json:"auth_method,omitempty"`
+	// auth_expires_at is when the session's credentials expire (a JWT's exp or the session
+	// check's expires_at, as last refreshed); the session is then closed with 4003. Unset if
+	// they never expire.
+	AuthExpiresAt *timestamppb.Timestamp `protobuf:"bytes,26,opt,name=auth_expires_at,json=authExpiresAt,proto3" json:"auth_expires_at,omitempty"`
+	// transport is "websocket" for a WebSocket speaking the listener's own protocol, or
+	// "socketio-polling" / "socketio-websocket" for a Socket.IO client (HTTP long-polling, or
+	// a WebSocket after the upgrade or from the start).
+	Transport string `protobuf:"bytes,27,opt,name=transport,proto3" json:"transport,omitempty"`
 	// node is the gateway node that holds the session (the configured node name).
 	Node          string `protobuf:"bytes,28,opt,name=node,proto3" json:"node,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -918,6 +929,27 @@ func (x *Session) GetDrops() uint64 {
 		return x.Drops
 	}
 	return 0
+}
+
+func (x *Session) GetAuthMethod() string {
+	if x != nil {
+		return x.AuthMethod
+	}
+	return ""
+}
+
+func (x *Session) GetAuthExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AuthExpiresAt
+	}
+	return nil
+}
+
+func (x *Session) GetTransport() string {
+	if x != nil {
+		return x.Transport
+	}
+	return ""
 }
 
 func (x *Session) GetNode() string {
@@ -1166,7 +1198,8 @@ func (x *GetSessionResponse) GetSession() *Session {
 	return nil
 }
 
-// CloseSessionRequest closes one session.
+// CloseSessionRequest closes one session, or every session of one identity: set exactly one
+// of id and identity.
 type CloseSessionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// id is the session id.
@@ -1175,7 +1208,9 @@ type CloseSessionRequest struct {
 	// may send: 1000-1003, 1007-1014 or 3000-4999.
 	Code uint32 `protobuf:"varint,2,opt,name=code,proto3" json:"code,omitempty"`
 	// reason is the close reason, at most 123 bytes of UTF-8.
-	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// identity closes every session with exactly this identity (on any listener).
+	Identity      string `protobuf:"bytes,4,opt,name=identity,proto3" json:"identity,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1231,9 +1266,18 @@ func (x *CloseSessionRequest) GetReason() string {
 	return ""
 }
 
-// CloseSessionResponse is empty: the close frame was queued.
+func (x *CloseSessionRequest) GetIdentity() string {
+	if x != nil {
+		return x.Identity
+	}
+	return ""
+}
+
+// CloseSessionResponse reports the close frames queued.
 type CloseSessionResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// closed is the number of sessions closed: 1 for an id, 0 or more for an identity.
+	Closed        uint32 `protobuf:"varint,1,opt,name=closed,proto3" json:"closed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1266,6 +1310,13 @@ func (x *CloseSessionResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use CloseSessionResponse.ProtoReflect.Descriptor instead.
 func (*CloseSessionResponse) Descriptor() ([]byte, []int) {
 	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CloseSessionResponse) GetClosed() uint32 {
+	if x != nil {
+		return x.Closed
+	}
+	return 0
 }
 
 // SendToSessionRequest sends one frame to one session.
@@ -2004,7 +2055,8 @@ type ListenerStats struct {
 	HandshakesOk uint64 `protobuf:"varint,5,opt,name=handshakes_ok,json=handshakesOk,proto3" json:"handshakes_ok,omitempty"`
 	// handshake_failures counts failed handshakes by reason, every reason present (0
 	// included): "bad_path", "bad_origin", "unauthenticated", "bad_client_certificate",
-	// "timeout", "not_websocket", "not_tls", "tls", "too_large", "too_many_connections".
+	// "timeout", "not_websocket", "not_tls", "tls", "too_large", "too_many_connections",
+	// "too_many_connections_per_ip", "handshake_rate".
 	HandshakeFailures map[string]uint64 `protobuf:"bytes,6,rep,name=handshake_failures,json=handshakeFailures,proto3" json:"handshake_failures,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// messages_in counts frames received from peers.
 	MessagesIn uint64 `protobuf:"varint,7,opt,name=messages_in,json=messagesIn,proto3" json:"messages_in,omitempty"`
@@ -2021,7 +2073,17 @@ type ListenerStats struct {
 	ClientCertificateRejections map[string]uint64 `protobuf:"bytes,12,rep,name=client_certificate_rejections,json=clientCertificateRejections,proto3" json:"client_certificate_rejections,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// drops counts frames lost on this listener's sessions: outbound queue overflow, or a
 	// failed or timed-out write. Loss is never silent.
-	Drops         uint64 `protobuf:"varint,13,opt,name=drops,proto3" json:"drops,omitempty"`
+	Drops uint64 `protobuf:"varint,13,opt,name=drops,proto3" json:"drops,omitempty"`
+	// auth_failures counts the "unauthenticated" handshake failures by sub-reason, every
+	// sub-reason present (0 included): "missing", "malformed", "bad_signature", "unknown_kid",
+	// "algorithm", "expired", "not_yet_valid", "wrong_issuer", "wrong_audience", "no_subject",
+	// "check_refused", "check_unavailable".
+	AuthFailures map[string]uint64 `protobuf:"bytes,14,rep,name=auth_failures,json=authFailures,proto3" json:"auth_failures,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// session_closes counts the closes the gateway started on this listener (not the peer's
+	// closes it echoed), keyed by close code in decimal: "1002", "1007", "1009" (protocol
+	// errors), "1008" (rate limit), "1013" (slow consumer, memory budget), "4001" (replaced),
+	// "4008" (identity held off), "1001" (shutdown, idle) and codes sent by operators.
+	SessionCloses map[string]uint64 `protobuf:"bytes,15,rep,name=session_closes,json=sessionCloses,proto3" json:"session_closes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2145,6 +2207,20 @@ func (x *ListenerStats) GetDrops() uint64 {
 		return x.Drops
 	}
 	return 0
+}
+
+func (x *ListenerStats) GetAuthFailures() map[string]uint64 {
+	if x != nil {
+		return x.AuthFailures
+	}
+	return nil
+}
+
+func (x *ListenerStats) GetSessionCloses() map[string]uint64 {
+	if x != nil {
+		return x.SessionCloses
+	}
+	return nil
 }
 
 // CertificateReloads counts reload attempts of one trigger.
@@ -2370,6 +2446,11 @@ type GetStatsResponse struct {
 	Certificates []*CertificateExpiry `protobuf:"bytes,4,rep,name=certificates,proto3" json:"certificates,omitempty"`
 	// reloads count certificate reloads by trigger.
 	Reloads []*CertificateReloads `protobuf:"bytes,5,rep,name=reloads,proto3" json:"reloads,omitempty"`
+	// memory_budget_bytes is the process-wide memory budget (limits.memory_budget) that read
+	// buffers of partial messages and outbound queues draw from.
+	MemoryBudgetBytes uint64 `protobuf:"varint,6,opt,name=memory_budget_bytes,json=memoryBudgetBytes,proto3" json:"memory_budget_bytes,omitempty"`
+	// memory_in_use_bytes is how much of the budget is held now.
+	MemoryInUseBytes uint64 `protobuf:"varint,7,opt,name=memory_in_use_bytes,json=memoryInUseBytes,proto3" json:"memory_in_use_bytes,omitempty"`
 	// nodes are the cluster's nodes with their own listener counters (in a cluster, listeners
 	// above is the total over the nodes that answered); empty for a node running alone.
 	Nodes []*NodeStats `protobuf:"bytes,8,rep,name=nodes,proto3" json:"nodes,omitempty"`
@@ -2444,6 +2525,20 @@ func (x *GetStatsResponse) GetReloads() []*CertificateReloads {
 		return x.Reloads
 	}
 	return nil
+}
+
+func (x *GetStatsResponse) GetMemoryBudgetBytes() uint64 {
+	if x != nil {
+		return x.MemoryBudgetBytes
+	}
+	return 0
+}
+
+func (x *GetStatsResponse) GetMemoryInUseBytes() uint64 {
+	if x != nil {
+		return x.MemoryInUseBytes
+	}
+	return 0
 }
 
 func (x *GetStatsResponse) GetNodes() []*NodeStats {
@@ -2716,6 +2811,9 @@ type HandshakeFailure struct {
 	Message string `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
 	// client_certificate_subject is the subject of the presented client certificate, if any.
 	ClientCertificateSubject string `protobuf:"bytes,8,opt,name=client_certificate_subject,json=clientCertificateSubject,proto3" json:"client_certificate_subject,omitempty"`
+	// sub_reason says why credentials were refused, for reason "unauthenticated": one of the
+	// auth_failures keys of ListenerStats, e.g. "expired"; empty otherwise.
+	SubReason string `protobuf:"bytes,9,opt,name=sub_reason,json=subReason,proto3" json:"sub_reason,omitempty"`
 	// node is the gateway node whose listener refused the handshake.
 	Node          string `protobuf:"bytes,15,opt,name=node,proto3" json:"node,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -2804,6 +2902,13 @@ func (x *HandshakeFailure) GetMessage() string {
 func (x *HandshakeFailure) GetClientCertificateSubject() string {
 	if x != nil {
 		return x.ClientCertificateSubject
+	}
+	return ""
+}
+
+func (x *HandshakeFailure) GetSubReason() string {
+	if x != nil {
+		return x.SubReason
 	}
 	return ""
 }
@@ -3079,7 +3184,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1a\n" +
 	"\bidentity\x18\x02 \x01(\tR\bidentity\x128\n" +
 	"\x18peer_certificate_subject\x18\x03 \x01(\tR\x16peerCertificateSubject\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x96\a\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x99\b\n" +
 	"\aSession\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\blistener\x18\x02 \x01(\tR\blistener\x12*\n" +
@@ -3109,7 +3214,11 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\bbytes_in\x18\x15 \x01(\x04R\abytesIn\x12\x1b\n" +
 	"\tbytes_out\x18\x16 \x01(\x04R\bbytesOut\x12!\n" +
 	"\fqueue_length\x18\x17 \x01(\rR\vqueueLength\x12\x14\n" +
-	"\x05drops\x18\x18 \x01(\x04R\x05drops\x12\x12\n" +
+	"\x05drops\x18\x18 \x01(\x04R\x05drops\x12\x1f\n" +
+	"\vauth_method\x18\x19 \x01(\tR\n" +
+	"authMethod\x12B\n" +
+	"\x0fauth_expires_at\x18\x1a \x01(\v2\x1a.google.protobuf.TimestampR\rauthExpiresAt\x12\x1c\n" +
+	"\ttransport\x18\x1b \x01(\tR\ttransport\x12\x12\n" +
 	"\x04node\x18\x1c \x01(\tR\x04node\"\xe9\x01\n" +
 	"\x13ListSessionsRequest\x12\x1a\n" +
 	"\blistener\x18\x01 \x01(\tR\blistener\x12*\n" +
@@ -3125,12 +3234,14 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x11GetSessionRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"I\n" +
 	"\x12GetSessionResponse\x123\n" +
-	"\asession\x18\x01 \x01(\v2\x19.wssgate.admin.v1.SessionR\asession\"Q\n" +
+	"\asession\x18\x01 \x01(\v2\x19.wssgate.admin.v1.SessionR\asession\"m\n" +
 	"\x13CloseSessionRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\rR\x04code\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x16\n" +
-	"\x14CloseSessionResponse\"a\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1a\n" +
+	"\bidentity\x18\x04 \x01(\tR\bidentity\".\n" +
+	"\x14CloseSessionResponse\x12\x16\n" +
+	"\x06closed\x18\x01 \x01(\rR\x06closed\"a\n" +
 	"\x14SendToSessionRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x04text\x18\x02 \x01(\tH\x00R\x04text\x12\x18\n" +
@@ -3169,7 +3280,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x06binary\x18\x03 \x01(\fH\x00R\x06binary\x12.\n" +
 	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04timeB\t\n" +
 	"\apayload\"\x11\n" +
-	"\x0fGetStatsRequest\"\xfb\x05\n" +
+	"\x0fGetStatsRequest\"\xb1\b\n" +
 	"\rListenerStats\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12*\n" +
@@ -3185,11 +3296,19 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	" \x01(\x04R\bbytesOut\x120\n" +
 	"\x14slow_consumer_closes\x18\v \x01(\x04R\x12slowConsumerCloses\x12\x84\x01\n" +
 	"\x1dclient_certificate_rejections\x18\f \x03(\v2@.wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntryR\x1bclientCertificateRejections\x12\x14\n" +
-	"\x05drops\x18\r \x01(\x04R\x05drops\x1aD\n" +
+	"\x05drops\x18\r \x01(\x04R\x05drops\x12V\n" +
+	"\rauth_failures\x18\x0e \x03(\v21.wssgate.admin.v1.ListenerStats.AuthFailuresEntryR\fauthFailures\x12Y\n" +
+	"\x0esession_closes\x18\x0f \x03(\v22.wssgate.admin.v1.ListenerStats.SessionClosesEntryR\rsessionCloses\x1aD\n" +
 	"\x16HandshakeFailuresEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\x1aN\n" +
 	" ClientCertificateRejectionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\x1a?\n" +
+	"\x11AuthFailuresEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\x1a@\n" +
+	"\x12SessionClosesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"V\n" +
 	"\x12CertificateReloads\x12\x18\n" +
@@ -3208,13 +3327,15 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x11CertificateExpiry\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x16\n" +
 	"\x06serial\x18\x02 \x01(\tR\x06serial\x127\n" +
-	"\tnot_after\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bnotAfter\"\xdd\x03\n" +
+	"\tnot_after\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bnotAfter\"\xbc\x04\n" +
 	"\x10GetStatsResponse\x12=\n" +
 	"\tlisteners\x18\x01 \x03(\v2\x1f.wssgate.admin.v1.ListenerStatsR\tlisteners\x128\n" +
 	"\aprocess\x18\x02 \x01(\v2\x1e.wssgate.admin.v1.ProcessStatsR\aprocess\x125\n" +
 	"\x16certificate_generation\x18\x03 \x01(\x04R\x15certificateGeneration\x12G\n" +
 	"\fcertificates\x18\x04 \x03(\v2#.wssgate.admin.v1.CertificateExpiryR\fcertificates\x12>\n" +
-	"\areloads\x18\x05 \x03(\v2$.wssgate.admin.v1.CertificateReloadsR\areloads\x121\n" +
+	"\areloads\x18\x05 \x03(\v2$.wssgate.admin.v1.CertificateReloadsR\areloads\x12.\n" +
+	"\x13memory_budget_bytes\x18\x06 \x01(\x04R\x11memoryBudgetBytes\x12-\n" +
+	"\x13memory_in_use_bytes\x18\a \x01(\x04R\x10memoryInUseBytes\x121\n" +
 	"\x05nodes\x18\b \x03(\v2\x1b.wssgate.admin.v1.NodeStatsR\x05nodes\x12#\n" +
 	"\rmissing_nodes\x18\t \x03(\tR\fmissingNodes\x128\n" +
 	"\acluster\x18\n" +
@@ -3236,7 +3357,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x13ListFailuresRequest\x12\x1a\n" +
 	"\blistener\x18\x01 \x01(\tR\blistener\x120\n" +
 	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x14\n" +
-	"\x05limit\x18\x03 \x01(\x05R\x05limit\"\xc0\x02\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\"\xdf\x02\n" +
 	"\x10HandshakeFailure\x12.\n" +
 	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1a\n" +
 	"\blistener\x18\x02 \x01(\tR\blistener\x12%\n" +
@@ -3246,7 +3367,9 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x05stage\x18\x05 \x01(\tR\x05stage\x12\x16\n" +
 	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x18\n" +
 	"\amessage\x18\a \x01(\tR\amessage\x12<\n" +
-	"\x1aclient_certificate_subject\x18\b \x01(\tR\x18clientCertificateSubject\x12\x12\n" +
+	"\x1aclient_certificate_subject\x18\b \x01(\tR\x18clientCertificateSubject\x12\x1d\n" +
+	"\n" +
+	"sub_reason\x18\t \x01(\tR\tsubReason\x12\x12\n" +
 	"\x04node\x18\x0f \x01(\tR\x04node\"V\n" +
 	"\x14ListFailuresResponse\x12>\n" +
 	"\bfailures\x18\x01 \x03(\v2\".wssgate.admin.v1.HandshakeFailureR\bfailures\"=\n" +
@@ -3299,7 +3422,7 @@ func file_wssgate_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_wssgate_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	(Role)(0),                          // 0: wssgate.admin.v1.Role
 	(SessionEventType)(0),              // 1: wssgate.admin.v1.SessionEventType
@@ -3342,78 +3465,83 @@ var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	(*Device)(nil),                     // 38: wssgate.admin.v1.Device
 	nil,                                // 39: wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
 	nil,                                // 40: wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
-	(*timestamppb.Timestamp)(nil),      // 41: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),        // 42: google.protobuf.Duration
+	nil,                                // 41: wssgate.admin.v1.ListenerStats.AuthFailuresEntry
+	nil,                                // 42: wssgate.admin.v1.ListenerStats.SessionClosesEntry
+	(*timestamppb.Timestamp)(nil),      // 43: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 44: google.protobuf.Duration
 }
 var file_wssgate_admin_v1_admin_proto_depIdxs = []int32{
-	41, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
-	41, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
-	41, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
+	43, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
+	43, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
+	43, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 3: wssgate.admin.v1.GetCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
-	41, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	43, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 5: wssgate.admin.v1.ReloadCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
 	7,  // 6: wssgate.admin.v1.ReloadCertificatesResponse.refused_sessions:type_name -> wssgate.admin.v1.SessionImpact
 	0,  // 7: wssgate.admin.v1.Session.role:type_name -> wssgate.admin.v1.Role
-	41, // 8: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
-	41, // 9: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
-	0,  // 10: wssgate.admin.v1.ListSessionsRequest.role:type_name -> wssgate.admin.v1.Role
-	8,  // 11: wssgate.admin.v1.ListSessionsResponse.sessions:type_name -> wssgate.admin.v1.Session
-	8,  // 12: wssgate.admin.v1.GetSessionResponse.session:type_name -> wssgate.admin.v1.Session
-	0,  // 13: wssgate.admin.v1.WatchSessionsRequest.role:type_name -> wssgate.admin.v1.Role
-	1,  // 14: wssgate.admin.v1.WatchSessionsResponse.type:type_name -> wssgate.admin.v1.SessionEventType
-	41, // 15: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
-	8,  // 16: wssgate.admin.v1.WatchSessionsResponse.session:type_name -> wssgate.admin.v1.Session
-	41, // 17: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
-	0,  // 18: wssgate.admin.v1.ListenerStats.role:type_name -> wssgate.admin.v1.Role
-	39, // 19: wssgate.admin.v1.ListenerStats.handshake_failures:type_name -> wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
-	40, // 20: wssgate.admin.v1.ListenerStats.client_certificate_rejections:type_name -> wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
-	41, // 21: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
-	42, // 22: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
-	41, // 23: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
-	26, // 24: wssgate.admin.v1.GetStatsResponse.listeners:type_name -> wssgate.admin.v1.ListenerStats
-	28, // 25: wssgate.admin.v1.GetStatsResponse.process:type_name -> wssgate.admin.v1.ProcessStats
-	29, // 26: wssgate.admin.v1.GetStatsResponse.certificates:type_name -> wssgate.admin.v1.CertificateExpiry
-	27, // 27: wssgate.admin.v1.GetStatsResponse.reloads:type_name -> wssgate.admin.v1.CertificateReloads
-	31, // 28: wssgate.admin.v1.GetStatsResponse.nodes:type_name -> wssgate.admin.v1.NodeStats
-	32, // 29: wssgate.admin.v1.GetStatsResponse.cluster:type_name -> wssgate.admin.v1.ClusterStats
-	26, // 30: wssgate.admin.v1.NodeStats.listeners:type_name -> wssgate.admin.v1.ListenerStats
-	41, // 31: wssgate.admin.v1.NodeStats.last_seen:type_name -> google.protobuf.Timestamp
-	41, // 32: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
-	41, // 33: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
-	34, // 34: wssgate.admin.v1.ListFailuresResponse.failures:type_name -> wssgate.admin.v1.HandshakeFailure
-	38, // 35: wssgate.admin.v1.ListDevicesResponse.devices:type_name -> wssgate.admin.v1.Device
-	41, // 36: wssgate.admin.v1.Device.connected_at:type_name -> google.protobuf.Timestamp
-	3,  // 37: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
-	5,  // 38: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
-	9,  // 39: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
-	11, // 40: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
-	13, // 41: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
-	15, // 42: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
-	17, // 43: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
-	19, // 44: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
-	21, // 45: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
-	23, // 46: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
-	25, // 47: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
-	33, // 48: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
-	36, // 49: wssgate.admin.v1.AdminService.ListDevices:input_type -> wssgate.admin.v1.ListDevicesRequest
-	4,  // 50: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
-	6,  // 51: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
-	10, // 52: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
-	12, // 53: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
-	14, // 54: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
-	16, // 55: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
-	18, // 56: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
-	20, // 57: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
-	22, // 58: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
-	24, // 59: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
-	30, // 60: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
-	35, // 61: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
-	37, // 62: wssgate.admin.v1.AdminService.ListDevices:output_type -> wssgate.admin.v1.ListDevicesResponse
-	50, // [50:63] is the sub-list for method output_type
-	37, // [37:50] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	43, // 8: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
+	43, // 9: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
+	43, // 10: wssgate.admin.v1.Session.auth_expires_at:type_name -> google.protobuf.Timestamp
+	0,  // 11: wssgate.admin.v1.ListSessionsRequest.role:type_name -> wssgate.admin.v1.Role
+	8,  // 12: wssgate.admin.v1.ListSessionsResponse.sessions:type_name -> wssgate.admin.v1.Session
+	8,  // 13: wssgate.admin.v1.GetSessionResponse.session:type_name -> wssgate.admin.v1.Session
+	0,  // 14: wssgate.admin.v1.WatchSessionsRequest.role:type_name -> wssgate.admin.v1.Role
+	1,  // 15: wssgate.admin.v1.WatchSessionsResponse.type:type_name -> wssgate.admin.v1.SessionEventType
+	43, // 16: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
+	8,  // 17: wssgate.admin.v1.WatchSessionsResponse.session:type_name -> wssgate.admin.v1.Session
+	43, // 18: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
+	0,  // 19: wssgate.admin.v1.ListenerStats.role:type_name -> wssgate.admin.v1.Role
+	39, // 20: wssgate.admin.v1.ListenerStats.handshake_failures:type_name -> wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
+	40, // 21: wssgate.admin.v1.ListenerStats.client_certificate_rejections:type_name -> wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
+	41, // 22: wssgate.admin.v1.ListenerStats.auth_failures:type_name -> wssgate.admin.v1.ListenerStats.AuthFailuresEntry
+	42, // 23: wssgate.admin.v1.ListenerStats.session_closes:type_name -> wssgate.admin.v1.ListenerStats.SessionClosesEntry
+	43, // 24: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
+	44, // 25: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
+	43, // 26: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
+	26, // 27: wssgate.admin.v1.GetStatsResponse.listeners:type_name -> wssgate.admin.v1.ListenerStats
+	28, // 28: wssgate.admin.v1.GetStatsResponse.process:type_name -> wssgate.admin.v1.ProcessStats
+	29, // 29: wssgate.admin.v1.GetStatsResponse.certificates:type_name -> wssgate.admin.v1.CertificateExpiry
+	27, // 30: wssgate.admin.v1.GetStatsResponse.reloads:type_name -> wssgate.admin.v1.CertificateReloads
+	31, // 31: wssgate.admin.v1.GetStatsResponse.nodes:type_name -> wssgate.admin.v1.NodeStats
+	32, // 32: wssgate.admin.v1.GetStatsResponse.cluster:type_name -> wssgate.admin.v1.ClusterStats
+	26, // 33: wssgate.admin.v1.NodeStats.listeners:type_name -> wssgate.admin.v1.ListenerStats
+	43, // 34: wssgate.admin.v1.NodeStats.last_seen:type_name -> google.protobuf.Timestamp
+	43, // 35: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
+	43, // 36: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
+	34, // 37: wssgate.admin.v1.ListFailuresResponse.failures:type_name -> wssgate.admin.v1.HandshakeFailure
+	38, // 38: wssgate.admin.v1.ListDevicesResponse.devices:type_name -> wssgate.admin.v1.Device
+	43, // 39: wssgate.admin.v1.Device.connected_at:type_name -> google.protobuf.Timestamp
+	3,  // 40: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
+	5,  // 41: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
+	9,  // 42: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
+	11, // 43: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
+	13, // 44: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
+	15, // 45: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
+	17, // 46: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
+	19, // 47: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
+	21, // 48: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
+	23, // 49: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
+	25, // 50: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
+	33, // 51: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
+	36, // 52: wssgate.admin.v1.AdminService.ListDevices:input_type -> wssgate.admin.v1.ListDevicesRequest
+	4,  // 53: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
+	6,  // 54: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
+	10, // 55: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
+	12, // 56: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
+	14, // 57: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
+	16, // 58: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
+	18, // 59: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
+	20, // 60: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
+	22, // 61: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
+	24, // 62: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
+	30, // 63: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
+	35, // 64: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
+	37, // 65: wssgate.admin.v1.AdminService.ListDevices:output_type -> wssgate.admin.v1.ListDevicesResponse
+	53, // [53:66] is the sub-list for method output_type
+	40, // [40:53] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_wssgate_admin_v1_admin_proto_init() }
@@ -3439,7 +3567,7 @@ func file_wssgate_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wssgate_admin_v1_admin_proto_rawDesc), len(file_wssgate_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   39,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
