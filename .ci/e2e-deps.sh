@@ -35,6 +35,12 @@ if [[ ! -x /usr/bin/chromium ]]; then
 	apt_install chromium
 fi
 
+# curl, for the plain-HTTP redirect check in e2e/names_test.go.
+if ! command -v curl >/dev/null 2>&1; then
+	echo "e2e-deps: apt-get install curl"
+	apt_install curl
+fi
+
 # Node.js and npm, for the device client in e2e/node.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	echo "e2e-deps: apt-get install nodejs npm"

@@ -152,6 +152,7 @@ var readMethods = map[string]bool{
 	adminv1.AdminService_Subscribe_FullMethodName:       true,
 	adminv1.AdminService_GetStats_FullMethodName:        true,
 	adminv1.AdminService_ListFailures_FullMethodName:    true,
+	adminv1.AdminService_ListNames_FullMethodName:       true,
 }
 
 // isPublic reports whether method needs no credentials (the gRPC health service, for load

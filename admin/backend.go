@@ -1,6 +1,9 @@
 package admin
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Certificates is the gateway's certificate store as the admin API sees it.
 type Certificates interface {
@@ -59,6 +62,13 @@ type Stats interface {
 	Failures(ctx context.Context, f FailureFilter) ([]Failure, error)
 }
 
+// Names is the gateway's record of the names clients use (see certs.NameLog).
+type Names interface {
+	// Names returns the names used within the last within (0: the gateway's reload
+	// window), most recently seen first.
+	Names(ctx context.Context, within time.Duration) ([]NameUse, error)
+}
+
 // Cluster is the cluster-wide view only the admin API asks for (the Prometheus metrics stay per
 // node: every node is scraped).
 type Cluster interface {
@@ -76,5 +86,6 @@ type Backends struct {
 	Sessions     Sessions     // ListSessions, GetSession, CloseSession, SendToSession, WatchSessions, ReconnectSessions
 	Messages     Messages     // Publish, Subscribe
 	Stats        Stats        // GetStats, ListFailures (and OpsHandler)
+	Names        Names        // ListNames
 	Cluster      Cluster      // ListDevices; GetStats when set
 }

@@ -183,6 +183,7 @@ func listenersToProto(ls []ListenerStats) []*adminv1.ListenerStats {
 			BytesOut:           l.BytesOut,
 			SlowConsumerCloses: l.SlowConsumerCloses,
 			Drops:              l.Drops,
+			NamesNotCovered:    l.NamesNotCovered,
 
 			ClientCertificateRejections: l.ClientCertRejections,
 			AuthFailures:                l.AuthFailures,
@@ -204,5 +205,10 @@ func failureToProto(f Failure) *adminv1.HandshakeFailure {
 		ClientCertificateSubject: f.ClientCertSubject,
 		Node:                     f.Node,
 		SubReason:                f.SubReason,
+		ClientCertificateIssuer:  f.ClientCertIssuer,
+		ClientCertificateSerial:  f.ClientCertSerial,
+		ClientCertificateSha256:  f.ClientCertSHA256,
+		CertificateSans:          f.CertificateSANs,
+		Name:                     f.Name,
 	}
 }

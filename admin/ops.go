@@ -49,6 +49,7 @@ type collector struct {
 	reloads, clientCertRejections, drops        *prometheus.Desc
 	authFailures                                *prometheus.Desc
 	sessionCloses, memoryBudget, memoryInUse    *prometheus.Desc
+	namesNotCovered                             *prometheus.Desc
 	cluster                                     clusterDescs
 }
 
@@ -89,6 +90,7 @@ func newCollector(stats Stats) *collector {
 		bytesOut:             d("bytes_out_total", "Payload bytes written to peers.", l...),
 		slowCloses:           d("slow_consumer_closes_total", "Sessions closed because their outbound queue overflowed.", l...),
 		drops:                d("drops_total", "Frames lost on sessions: outbound queue overflow, or a failed or timed-out write.", l...),
+		namesNotCovered:      d("names_not_covered_total", "Handshakes whose SNI (or dialled IP) the served certificate did not cover.", l...),
 		certNotAfter:         d("certificate_not_after_seconds", "End of validity of a served certificate, Unix seconds.", "subject", "serial"),
 		certGeneration:       d("certificate_generation", "Current certificate bundle generation."),
 		goroutines:           d("goroutines", "Goroutines of the gateway process."),
@@ -118,7 +120,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.bytesIn, c.bytesOut, c.slowCloses, c.certNotAfter, c.certGeneration,
 		c.goroutines, c.heapAlloc, c.startTime, c.statsUp, c.reloads, c.clientCertRejections, c.drops,
 		c.authFailures,
-		c.sessionCloses, c.memoryBudget, c.memoryInUse,
+		c.sessionCloses, c.memoryBudget, c.memoryInUse, c.namesNotCovered,
 	} {
 		ch <- d
 	}
@@ -178,6 +180,7 @@ func (c *collector) collectListener(ch chan<- prometheus.Metric, l ListenerStats
 	counter(c.bytesOut, l.BytesOut)
 	counter(c.slowCloses, l.SlowConsumerCloses)
 	counter(c.drops, l.Drops)
+	counter(c.namesNotCovered, l.NamesNotCovered)
 	for r, n := range l.HandshakeFailures {
 		ch <- prometheus.MustNewConstMetric(c.handshakeFailures, prometheus.CounterValue, float64(n), name, role, r)
 	}

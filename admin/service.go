@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/gobwas/ws"
 
@@ -66,6 +67,7 @@ func (v *service) ReloadCertificates(ctx context.Context, req *adminv1.ReloadCer
 		CertPEM:     req.GetCertPem(),
 		KeyPEM:      req.GetKeyPem(),
 		ClientCAPEM: req.GetClientCaPem(),
+		Force:       req.GetForce(),
 		AllNodes:    req.GetAllNodes(),
 	})
 	if err != nil {
@@ -290,6 +292,30 @@ func (v *service) ListFailures(ctx context.Context, req *adminv1.ListFailuresReq
 	resp := &adminv1.ListFailuresResponse{}
 	for _, x := range fs {
 		resp.Failures = append(resp.Failures, failureToProto(x))
+	}
+	return resp, nil
+}
+
+func (v *service) ListNames(ctx context.Context, req *adminv1.ListNamesRequest) (*adminv1.ListNamesResponse, error) {
+	if v.s.b.Names == nil {
+		return nil, toStatus(unimplemented("names"))
+	}
+	var within time.Duration
+	if req.GetWithin() != nil {
+		if err := req.GetWithin().CheckValid(); err != nil {
+			return nil, toStatus(invalidf("within: %v", err))
+		}
+		if within = req.GetWithin().AsDuration(); within < 0 {
+			return nil, toStatus(invalidf("within %v is negative", within))
+		}
+	}
+	names, err := v.s.b.Names.Names(ctx, within)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &adminv1.ListNamesResponse{}
+	for _, n := range names {
+		resp.Names = append(resp.Names, &adminv1.NameUse{Name: n.Name, Handshakes: n.Handshakes, LastSeen: ts(n.LastSeen), Covered: n.Covered})
 	}
 	return resp, nil
 }

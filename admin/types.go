@@ -47,6 +47,7 @@ type ReloadRequest struct {
 	CertPEM     []byte // replaces the default chain (leaf first); KeyPEM is then required
 	KeyPEM      []byte
 	ClientCAPEM []byte // replaces the client CA bundle
+	Force       bool   // apply a bundle that stops covering names clients used recently
 	AllNodes    bool   // then reload every other node of the cluster (outcomes in Warnings)
 }
 
@@ -172,6 +173,7 @@ type ListenerStats struct {
 	BytesOut           uint64
 	SlowConsumerCloses uint64
 	Drops              uint64 // frames lost: queue overflow, failed or timed-out write
+	NamesNotCovered    uint64 // handshakes whose SNI or dialled IP the certificate did not cover
 	// ClientCertRejections counts refused client certificates by reason ("unknown_ca",
 	// "expired", "revoked", ...).
 	ClientCertRejections map[string]uint64
@@ -252,6 +254,11 @@ type Failure struct {
 	ClientCertSubject string
 	Node              string // the gateway node whose listener refused it
 	SubReason         string // for "unauthenticated": why the credentials were refused, e.g. "expired"
+	ClientCertIssuer  string
+	ClientCertSerial  string   // lowercase hex
+	ClientCertSHA256  string   // lowercase hex of the DER
+	CertificateSANs   []string // the served certificate's SANs, when it did not cover Name
+	Name              string   // the SNI or dialled IP not covered (reason "name_not_covered")
 }
 
 // FailureFilter selects failures; zero fields match everything.
@@ -264,4 +271,13 @@ type FailureFilter struct {
 // Match reports whether x passes f's Listener and Since (Limit is applied by the caller).
 func (f FailureFilter) Match(x Failure) bool {
 	return (f.Listener == "" || x.Listener == f.Listener) && !x.Time.Before(f.Since)
+}
+
+// NameUse is one name (an SNI name, or an IP dialled without SNI) that clients used in
+// successful handshakes.
+type NameUse struct {
+	Name       string
+	Handshakes uint64
+	LastSeen   time.Time
+	Covered    bool // by the bundle served now
 }

@@ -140,8 +140,11 @@ func TestNodeDevice(t *testing.T) {
 				status, dev.stderr.String())
 		}
 		t.Logf("node: %s", strings.TrimSpace(dev.stderr.String()))
+		// The failure says what the device presented, although it was refused.
 		d.WaitLog(t, ioTimeout, func(l daemontest.Line) bool {
-			return l.Str("msg") == "handshake failed" && l.Str("reason") == "bad_client_certificate"
+			return l.Str("msg") == "handshake failed" && l.Str("reason") == "bad_client_certificate" &&
+				l.Str("client_certificate_subject") == "CN=node-1" && l.Str("client_certificate_issuer") == "CN=wssgate e2e rogue CA" &&
+				len(l.Str("client_certificate_sha256")) == 64 && l.Str("client_certificate_serial") != ""
 		})
 	})
 }

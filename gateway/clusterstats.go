@@ -231,8 +231,8 @@ func (g *Gateway) BundleWarnings(ctx context.Context) []string {
 }
 
 type reloadReq struct {
-	From   string // the asking node, which reloaded already
-	DryRun bool
+	From          string // the asking node, which reloaded already
+	DryRun, Force bool
 }
 
 type reloadRep struct {
@@ -244,7 +244,7 @@ func (g *Gateway) serveReload(_ context.Context, r reloadReq) (reloadRep, error)
 	if r.From == g.cfg.Node {
 		return reloadRep{}, nil
 	}
-	res, err := g.Reload(ReloadRequest{Trigger: "admin", DryRun: r.DryRun})
+	res, err := g.Reload(ReloadRequest{Trigger: "admin", DryRun: r.DryRun, Force: r.Force})
 	if err != nil {
 		return reloadRep{Error: err.Error()}, nil
 	}
@@ -263,7 +263,7 @@ func (g *Gateway) ReloadAll(ctx context.Context, r ReloadRequest) (ReloadResult,
 	if err != nil || g.cl == nil {
 		return res, nil, err
 	}
-	replies, errs, missing := callAll[reloadRep](ctx, g, methodReload, reloadReq{From: g.cfg.Node, DryRun: r.DryRun})
+	replies, errs, missing := callAll[reloadRep](ctx, g, methodReload, reloadReq{From: g.cfg.Node, DryRun: r.DryRun, Force: r.Force})
 	delete(replies, g.cfg.Node)
 	delete(errs, g.cfg.Node)
 	var notes []string

@@ -68,6 +68,7 @@ type Gateway struct {
 	appProto *protocol.App
 	devProto *protocol.Device
 	devAuth  *auth.Device
+	names    *certs.NameLog     // names of successful handshakes, checked by reloads
 	sio      *socketio.Server   // nil when app.socketio.enabled is false
 	sioProto *protocol.SocketIO // its events → channels
 	sioWG    sync.WaitGroup     // Socket.IO WebSocket transports (sessions not in the registry)
@@ -110,6 +111,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	for _, w := range g.certs.Current().Warnings {
 		log.Warn("certificate warning", "warning", w)
 	}
+	g.names = certs.NewNameLog(0)
+	g.certs.SetNameLog(g.names, cfg.TLS.NamesWindow)
 	g.newLimits()
 	if err := g.newHub(); err != nil {
 		return nil, err
@@ -154,9 +157,13 @@ func (g *Gateway) newListeners() error {
 	if err != nil {
 		return err
 	}
+	appLog := g.log.With("listener", AppListener)
+	appCounters := &listener.Counters{Name: AppListener, Role: session.RoleApp, Sample: newSampler(appLog)}
+	appCover := listener.NewCoverage(g.certs.Current, g.names, appCounters, appLog, 0)
 	g.app = &listener.App{
 		Name:             AppListener,
-		TLS:              g.certs.TLSConfig(certs.Profile{NextProtos: []string{"h2", "http/1.1"}}),
+		TLS:              appCover.Config(g.certs.TLSConfig(certs.Profile{NextProtos: []string{"h2", "http/1.1"}})),
+		Coverage:         appCover,
 		WSPath:           cfg.App.WSPath,
 		Root:             root,
 		ClientJS:         web.ClientJS(),
@@ -166,13 +173,17 @@ func (g *Gateway) newListeners() error {
 		CertGeneration:   g.generation,
 		Authenticate:     g.appAuth.authenticate,
 		Upgraded:         g.appUpgraded,
-		Log:              g.log.With("listener", AppListener),
+		Log:              appLog,
+		Counters:         appCounters,
 	}
-	g.app.Counters = &listener.Counters{Name: AppListener, Role: session.RoleApp, Sample: newSampler(g.app.Log)}
 	clientAuth := map[string]certs.ClientAuth{"none": certs.ClientAuthNone, "optional": certs.ClientAuthOptional, "require": certs.ClientAuthRequire}
+	devLog := g.log.With("listener", DeviceListener)
+	devCounters := &listener.Counters{Name: DeviceListener, Role: session.RoleDevice, Sample: newSampler(devLog)}
+	devCover := listener.NewCoverage(g.certs.Current, g.names, devCounters, devLog, 0)
 	g.device = &listener.Device{
 		Name:             DeviceListener,
-		TLS:              g.certs.TLSConfig(certs.Profile{ClientAuth: clientAuth[cfg.Device.ClientAuth], NextProtos: []string{"http/1.1"}}),
+		TLS:              devCover.Config(g.certs.TLSConfig(certs.Profile{ClientAuth: clientAuth[cfg.Device.ClientAuth], NextProtos: []string{"http/1.1"}})),
+		Coverage:         devCover,
 		Path:             cfg.Device.Path,
 		Auth:             g.devAuth.Authenticate,
 		HandshakeTimeout: cfg.Device.Limits.HandshakeTimeout,
@@ -180,9 +191,9 @@ func (g *Gateway) newListeners() error {
 		Limits:           acceptLimits(cfg.Device.Limits),
 		CertGeneration:   g.generation,
 		Upgraded:         g.deviceUpgraded,
-		Log:              g.log.With("listener", DeviceListener),
+		Log:              devLog,
+		Counters:         devCounters,
 	}
-	g.device.Counters = &listener.Counters{Name: DeviceListener, Role: session.RoleDevice, Sample: newSampler(g.device.Log)}
 	return nil
 }
 
@@ -243,11 +254,13 @@ func (g *Gateway) Start(ctx context.Context) error {
 		return err
 	}
 	g.app.Endpoints = listener.Endpoints{
-		PublicHost: g.cfg.App.PublicHost,
-		AppPort:    publicPort(g.cfg.App.PublicPort, g.app.Addr()),
-		WSPath:     g.cfg.App.WSPath,
-		DevicePort: publicPort(g.cfg.Device.PublicPort, g.device.Addr()),
-		DevicePath: g.cfg.Device.Path,
+		PublicHost:       g.cfg.App.PublicHost,
+		DevicePublicHost: g.cfg.Device.PublicHost,
+		DeviceBindIP:     listener.BindIP(g.device.Addr()),
+		AppPort:          publicPort(g.cfg.App.PublicPort, g.app.Addr()),
+		WSPath:           g.cfg.App.WSPath,
+		DevicePort:       publicPort(g.cfg.Device.PublicPort, g.device.Addr()),
+		DevicePath:       g.cfg.Device.Path,
 	}
 	g.started = time.Now()
 	g.serve("app", g.app.Serve)

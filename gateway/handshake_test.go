@@ -162,8 +162,8 @@ func TestHandshakeRefusals(t *testing.T) {
 		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 		io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: localhost\r\n\r\n")
 		b, _ := io.ReadAll(c)
-		if !strings.Contains(string(b), "400") {
-			t.Fatalf("got %q, want 400", b)
+		if !strings.HasPrefix(string(b), "HTTP/1.1 308") || !strings.Contains(string(b), "\r\nLocation: https://localhost/ws\r\n") {
+			t.Fatalf("got %q, want 308 to https://localhost/ws", b)
 		}
 		// Not necessarily the newest: the previous subtests' failures are
 		// recorded after their responses are written.

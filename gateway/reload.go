@@ -28,6 +28,9 @@ type ReloadRequest struct {
 	Trigger string       // what asked: "admin", "sighup", "file" (counted and logged)
 	Source  certs.Source // PEM bytes in place of some files; zero: re-read the files
 	DryRun  bool         // validate and report, do not swap
+	// Force applies a bundle that stops covering names clients used
+	// recently (with a warning). SIGHUP and file reloads take tls.reload_force.
+	Force bool
 }
 
 // ReloadResult is a validated bundle and what it would change.
@@ -51,7 +54,8 @@ type RefusedSession struct {
 // unless r.DryRun, swaps them; on failure the old bundle keeps serving and
 // the error says why.
 func (g *Gateway) Reload(r ReloadRequest) (ReloadResult, error) {
-	b, err := g.certs.ReloadFrom(r.Source, r.DryRun)
+	force := r.Force || (r.Trigger == "sighup" || r.Trigger == "file") && g.cfg.TLS.ReloadForce
+	b, err := g.certs.Reload(r.Source, certs.ReloadOptions{DryRun: r.DryRun, Force: force})
 	if c := g.reloads[r.Trigger]; c != nil && !r.DryRun {
 		if err != nil {
 			c.failed.Add(1)

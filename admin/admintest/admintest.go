@@ -24,6 +24,12 @@ import (
 
 // Certs is a certificate store over tls.X509KeyPair.
 type Certs struct {
+	// LostNames, when set, refuses every reload that is neither a dry run nor
+	// forced, as the gateway refuses one that stops covering names clients
+	// use; a dry run and a forced reload carry it as a warning. Set it
+	// before use.
+	LostNames string
+
 	mu     sync.Mutex
 	bundle admin.CertificateBundle
 	files  [2]string
@@ -99,12 +105,19 @@ func (c *Certs) ReloadCertificates(_ context.Context, r admin.ReloadRequest) (ad
 			return admin.ReloadResult{}, fmt.Errorf("reload certificates: %w", err)
 		}
 	}
+	var warnings []string
+	if c.LostNames != "" {
+		if !r.DryRun && !r.Force {
+			return admin.ReloadResult{}, admin.Invalid(fmt.Errorf("certs: new certificates stop covering names clients use: %s", c.LostNames))
+		}
+		warnings = []string{"the new certificates stop covering names clients used: " + c.LostNames}
+	}
 	if r.DryRun {
-		return admin.ReloadResult{Generation: c.bundle.Generation, Certificates: infos}, nil
+		return admin.ReloadResult{Generation: c.bundle.Generation, Certificates: infos, Warnings: warnings}, nil
 	}
 	c.bundle.Generation++
 	c.bundle.LoadedAt, c.bundle.Certificates = time.Now(), infos
-	return admin.ReloadResult{Generation: c.bundle.Generation, Certificates: infos}, nil
+	return admin.ReloadResult{Generation: c.bundle.Generation, Certificates: infos, Warnings: warnings}, nil
 }
 
 // Closed records how a session was closed.
@@ -389,4 +402,22 @@ func (m *Stats) Failures(_ context.Context, f admin.FailureFilter) ([]admin.Fail
 		}
 	}
 	return out, m.Err
+}
+
+// Names serves a fixed list of names clients used; set Uses before use.
+type Names struct {
+	Uses []admin.NameUse // most recently seen first
+}
+
+var _ admin.Names = (*Names)(nil)
+
+// Names implements admin.Names: the uses seen within within (0: all).
+func (m *Names) Names(_ context.Context, within time.Duration) ([]admin.NameUse, error) {
+	var out []admin.NameUse
+	for _, u := range m.Uses {
+		if within == 0 || time.Since(u.LastSeen) <= within {
+			out = append(out, u)
+		}
+	}
+	return out, nil
 }

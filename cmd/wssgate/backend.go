@@ -13,6 +13,7 @@ import (
 	"github.com/wssgate/wssgate/gateway"
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/hub"
+	"github.com/wssgate/wssgate/gateway/listener"
 	"github.com/wssgate/wssgate/gateway/session"
 )
 
@@ -29,13 +30,14 @@ var (
 	_ admin.Sessions     = (*backend)(nil)
 	_ admin.Messages     = (*backend)(nil)
 	_ admin.Stats        = (*backend)(nil)
+	_ admin.Names        = (*backend)(nil)
 	_ admin.Cluster      = (*backend)(nil)
 )
 
 // newBackends returns the admin backends of g.
 func newBackends(g *gateway.Gateway, version string) admin.Backends {
 	b := &backend{g: g, version: version}
-	return admin.Backends{Certificates: b, Sessions: b, Messages: b, Stats: b, Cluster: b}
+	return admin.Backends{Certificates: b, Sessions: b, Messages: b, Stats: b, Cluster: b, Names: b}
 }
 
 // adminErr maps the gateway's errors to the admin API's.
@@ -102,6 +104,7 @@ func (b *backend) ReloadCertificates(ctx context.Context, r admin.ReloadRequest)
 		Trigger: "admin",
 		Source:  certs.Source{CertPEM: r.CertPEM, KeyPEM: r.KeyPEM, ClientCAPEM: r.ClientCAPEM},
 		DryRun:  r.DryRun,
+		Force:   r.Force,
 	}
 	reload := func() (gateway.ReloadResult, []string, error) { res, err := b.g.Reload(req); return res, nil, err }
 	if r.AllNodes {
@@ -305,6 +308,7 @@ func listenerStats(l gateway.ListenerSnapshot) admin.ListenerStats {
 		BytesOut:           l.BytesOut,
 		SlowConsumerCloses: l.SlowCloses,
 		Drops:              l.Drops,
+		NamesNotCovered:    l.Failures[listener.NameNotCovered.String()],
 
 		ClientCertRejections: l.CertRejects,
 		AuthFailures:         l.AuthFailures,
@@ -320,8 +324,19 @@ func (b *backend) Failures(ctx context.Context, f admin.FailureFilter) ([]admin.
 		out[i] = admin.Failure{
 			Time: x.Time, Listener: x.Listener, RemoteAddr: x.Remote, ServerName: x.ServerName, Stage: x.Stage,
 			Reason: x.Reason.String(), Message: x.Message, ClientCertSubject: x.ClientCertSubject, SubReason: x.SubReason,
-			Node: x.Node,
+			ClientCertIssuer: x.ClientCertIssuer, ClientCertSerial: x.ClientCertSerial, ClientCertSHA256: x.ClientCertSHA256,
+			CertificateSANs: x.CertificateSANs, Name: x.Name, Node: x.Node,
 		}
+	}
+	return out, nil
+}
+
+// Names returns the names clients used within the last within (0: the
+// reload window).
+func (b *backend) Names(_ context.Context, within time.Duration) ([]admin.NameUse, error) {
+	var out []admin.NameUse
+	for _, n := range b.g.Names(within) {
+		out = append(out, admin.NameUse{Name: n.Name, Handshakes: n.Count, LastSeen: n.LastSeen, Covered: n.Covered})
 	}
 	return out, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/wssgate/wssgate/gateway"
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/config"
+	"github.com/wssgate/wssgate/gateway/listener"
 )
 
 // errCheckFailed makes `wssgate check` exit 1 after it printed its findings.
@@ -44,6 +45,7 @@ func runCheck(args []string, stdout io.Writer) error {
 		return errCheckFailed
 	}
 	c.listeners(cfg, hosts, roots, b, *timeout)
+	c.usedNames(cfg, b, *timeout)
 	if c.errors > 0 {
 		return errCheckFailed
 	}
@@ -109,20 +111,33 @@ func (c *checker) bundle(cfg *config.Config, hosts []string) (*certs.Bundle, boo
 	return b, true
 }
 
-// listeners says what a client sees on each listener that is up.
+// listeners says what a client sees on each listener that is up: one live
+// handshake per configured name (as SNI), and the URLs the gateway
+// advertises (as /.well-known/wssgate builds them).
 func (c *checker) listeners(cfg *config.Config, hosts []string, roots *x509.CertPool, b *certs.Bundle, timeout time.Duration) {
-	name := "localhost"
+	names := []string{"localhost"}
 	if len(hosts) > 0 {
-		name = strings.Trim(hosts[0], "[]")
+		names = names[:0]
+		for _, h := range hosts {
+			names = append(names, strings.Trim(h, "[]"))
+		}
 	}
 	for _, l := range []struct{ role, addr, path string }{
 		{"app", cfg.App.Address, cfg.App.WSPath}, {"device", cfg.Device.Address, cfg.Device.Path},
 	} {
-		c.live(l.role, dialAddr(l.addr), name, roots, b.Certs[0].Fingerprint, timeout)
+		for _, name := range names {
+			if !c.live(l.role, dialAddr(l.addr), name, roots, b.Certs[0].Fingerprint, timeout) {
+				break // not running: one line is enough
+			}
+		}
 	}
-	app, dev := port(cfg.App.Address, cfg.App.PublicPort), port(cfg.Device.Address, cfg.Device.PublicPort)
-	c.say("INFO", "a page served from https://%s/ opens wss://%s%s; devices connect to wss://%s%s (never ws:// from an https:// page)",
-		net.JoinHostPort(name, app), net.JoinHostPort(name, app), cfg.App.WSPath, net.JoinHostPort(name, dev), cfg.Device.Path)
+	e := listener.Endpoints{
+		PublicHost: cfg.App.PublicHost, DevicePublicHost: cfg.Device.PublicHost, DeviceBindIP: bindIP(cfg.Device.Address),
+		AppPort: port(cfg.App.Address, cfg.App.PublicPort), WSPath: cfg.App.WSPath,
+		DevicePort: port(cfg.Device.Address, cfg.Device.PublicPort), DevicePath: cfg.Device.Path,
+	}
+	w := e.For(names[0])
+	c.say("INFO", "a page served from %s opens %s; devices connect to %s (never ws:// from an https:// page)", w.AppURL, w.AppWSURL, w.DeviceWSURL)
 }
 
 type checker struct {
@@ -137,32 +152,34 @@ func (c *checker) say(level, format string, args ...any) {
 	fmt.Fprintf(c.w, "%-5s %s\n", level, fmt.Sprintf(format, args...))
 }
 
-// live handshakes with a running listener as a client that asks for name.
-func (c *checker) live(role, addr, name string, roots *x509.CertPool, want [32]byte, timeout time.Duration) {
+// live handshakes with a running listener as a client that asks for name;
+// it reports whether the listener is running.
+func (c *checker) live(role, addr, name string, roots *x509.CertPool, want [32]byte, timeout time.Duration) bool {
 	d := &net.Dialer{Timeout: timeout}
 	conn, err := tls.DialWithDialer(d, "tcp", addr, &tls.Config{ServerName: name, RootCAs: roots})
 	var uae x509.UnknownAuthorityError
 	switch {
 	case errors.As(err, &uae):
 		c.say("WARN", "%s listener %s: chain not verified: signed by an authority this machine does not trust (set tls.root_ca to check it)", role, addr)
-		return
+		return true
 	case err != nil && isRefused(err):
 		c.say("INFO", "%s listener %s: not running, live handshake skipped", role, addr)
-		return
+		return false
 	case err != nil:
 		c.say("ERROR", "%s listener %s: handshake as %q failed: %v", role, addr, name, err)
-		return
+		return true
 	}
 	defer conn.Close()
 	cs := conn.ConnectionState()
 	got := sha256.Sum256(cs.PeerCertificates[0].Raw)
 	if got != want {
-		c.say("WARN", "%s listener %s serves sha256 %s, not the certificate on disk: reload it (SIGHUP or `wssgatectl certs reload`)",
-			role, addr, hex.EncodeToString(got[:]))
-		return
+		c.say("WARN", "%s listener %s serves sha256 %s as %q, not the certificate on disk: reload it (SIGHUP or `wssgatectl certs reload`)",
+			role, addr, hex.EncodeToString(got[:]), name)
+		return true
 	}
 	c.say("OK", "%s listener %s: %s %s as %q, certificate verified", role, addr,
 		tls.VersionName(cs.Version), tls.CipherSuiteName(cs.CipherSuite), name)
+	return true
 }
 
 func isRefused(err error) bool {
@@ -179,12 +196,22 @@ func dialAddr(listen string) string {
 	return net.JoinHostPort(host, p)
 }
 
-func port(listen string, public int) string {
+func port(listen string, public int) int {
 	if public != 0 {
-		return strconv.Itoa(public)
+		return public
 	}
 	_, p, _ := net.SplitHostPort(listen)
-	return p
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// bindIP is the IP of a listen address, "" for a wildcard or a name.
+func bindIP(listen string) string {
+	host, _, _ := net.SplitHostPort(listen)
+	if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+		return ip.String()
+	}
+	return ""
 }
 
 func sans(c *x509.Certificate) string { return "[" + strings.Join(certs.SANs(c), " ") + "]" }

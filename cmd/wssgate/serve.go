@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"sync"
@@ -32,7 +33,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath, log)
+	cfg, dev, err := loadConfig(*cfgPath, log)
 	if err != nil {
 		return err
 	}
@@ -62,6 +63,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer aux.stop()
 	logServing(cfg, g, aux, log)
+	logDevHint(dev, g, log)
 	return serveUntilSignal(ctx, stop, cfg, g, adm, aux, log)
 }
 
@@ -158,29 +160,45 @@ func shutdownNow(g *gateway.Gateway) {
 }
 
 // loadConfig reads the file, or builds the development configuration
-// with a generated certificate.
-// A file with dev: true and no certificates gets the generated one too.
-func loadConfig(path string, log *slog.Logger) (*config.Config, error) {
-	cfg := config.Dev()
+// with a generated certificate (dev is then non-nil). A file with dev: true
+// and no certificates gets the generated one too, covering its configured
+// hostnames where the development CA permits them.
+func loadConfig(path string, log *slog.Logger) (cfg *config.Config, dev *certs.DevFiles, err error) {
+	cfg = config.Dev()
 	if path != "" {
-		var err error
 		if cfg, err = config.Load(path); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !cfg.Dev || len(cfg.TLS.Certificates) > 0 {
-			return cfg, nil
+			return cfg, nil, nil
 		}
 	}
-	dev, err := certs.EnsureDev(cfg.StateDir)
+	f, err := certs.EnsureDevWith(cfg.StateDir, certs.DevOptions{Hostnames: gateway.Hostnames(cfg)})
 	if err != nil {
-		return nil, fmt.Errorf("development certificate: %w", err)
+		return nil, nil, fmt.Errorf("development certificate: %w", err)
 	}
-	cfg.TLS.Certificates = []config.CertPair{{Cert: dev.CertFile, Key: dev.KeyFile}}
-	log.Info("development CA: trust it in your browser or device to connect without warnings",
+	if len(f.NotPermitted) > 0 {
+		log.Warn("the development CA's name constraints exclude these hostnames, so the development certificate does not cover them: "+
+			"delete dev-ca.pem and dev-ca-key.pem to make a CA that permits them (and trust it anew)",
+			"hostnames", f.NotPermitted, "ca", f.CAFile)
+	}
+	cfg.TLS.Certificates = []config.CertPair{{Cert: f.CertFile, Key: f.KeyFile}}
+	return cfg, &f, nil
+}
+
+// logDevHint names the development CA and how to use it with the app
+// listener's real address, once it is bound.
+func logDevHint(dev *certs.DevFiles, g *gateway.Gateway, log *slog.Logger) {
+	if dev == nil {
+		return
+	}
+	_, port, _ := net.SplitHostPort(g.AppAddr().String())
+	app := "https://" + net.JoinHostPort("localhost", port) + "/"
+	log.Info("development CA: trust it in your browser or device to connect without warnings (wssgate devcert prints the pins and --install trusts it)",
 		"ca", dev.CAFile, "created", dev.CACreated,
-		"curl", "curl --cacert "+dev.CAFile+" https://localhost:8443/.well-known/wssgate",
+		"curl", "curl --cacert "+dev.CAFile+" "+app+".well-known/wssgate",
+		"chromium", "chromium --ignore-certificate-errors-spki-list="+certs.SPKIPin(dev.CA)+","+certs.SPKIPin(dev.Leaf)+" "+app,
 		"node", "NODE_EXTRA_CA_CERTS="+dev.CAFile+" node device.js")
-	return cfg, nil
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {

@@ -20,7 +20,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"certs show", "", "describe the served certificates", (*cli).runCertsShow},
-		{"certs reload", "[--dry-run] [--all-nodes] [--cert F --key F] [--client-ca F]", "re-read (or replace) and validate the certificates, then swap them", (*cli).runCertsReload},
+		{"certs reload", "[--dry-run] [--force] [--all-nodes] [--cert F --key F] [--client-ca F]", "re-read (or replace) and validate the certificates, then swap them", (*cli).runCertsReload},
+		{"certs names", "[--within DURATION]", "list the names (SNI or dialled IP) clients used recently, and whether the certificates cover them", (*cli).runCertsNames},
 		{"sessions list", "[--listener L] [--role app|device] [--identity I] [--remote PREFIX]", "list the open sessions", (*cli).runSessionsList},
 		{"sessions show", "ID", "describe one session", (*cli).runSessionsShow},
 		{"sessions close", "ID|--identity I [--code N] [--reason R]", "close one session, or every session of an identity, with a WebSocket close code", (*cli).runSessionsClose},

@@ -45,6 +45,7 @@ type env struct {
 	sessions *admintest.Sessions
 	hub      *admintest.Hub
 	stats    *admintest.Stats
+	names    *admintest.Names
 	addr     string // 127.0.0.1:port
 	sock     string // Unix socket path
 }
@@ -59,7 +60,7 @@ func startEnv(t *testing.T, cfg admin.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{ca: ca, certs: certs, sessions: admintest.NewSessions(), hub: admintest.NewHub(), stats: &admintest.Stats{}}
+	e := &env{ca: ca, certs: certs, sessions: admintest.NewSessions(), hub: admintest.NewHub(), stats: &admintest.Stats{}, names: &admintest.Names{}}
 	dir, err := os.MkdirTemp("", "ctl") // short: Unix socket paths are limited to ~100 bytes
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +69,7 @@ func startEnv(t *testing.T, cfg admin.Config) *env {
 	e.sock = filepath.Join(dir, "admin.sock")
 	cfg.Addr, cfg.UnixSocket = "127.0.0.1:0", e.sock
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := admin.New(cfg, admin.Backends{Certificates: e.certs, Sessions: e.sessions, Messages: e.hub, Stats: e.stats})
+	srv, err := admin.New(cfg, admin.Backends{Certificates: e.certs, Sessions: e.sessions, Messages: e.hub, Stats: e.stats, Names: e.names})
 	if err != nil {
 		t.Fatalf("admin.New: %v", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -45,7 +46,7 @@ func (c *cli) runFailures(ctx context.Context, args []string) error {
 	tw := table(c.stdout, "TIME", "LISTENER", "REMOTE", "SNI", "STAGE", "REASON", "CLIENT CERT", "MESSAGE")
 	for _, f := range resp.GetFailures() {
 		row(tw, stamp(f.GetTime()), f.GetListener(), f.GetRemoteAddress(),
-			f.GetServerName(), f.GetStage(), reasonText(f), f.GetClientCertificateSubject(), f.GetMessage())
+			f.GetServerName(), f.GetStage(), reasonText(f), clientCert(f), f.GetMessage())
 	}
 	return tw.Flush()
 }
@@ -56,4 +57,19 @@ func reasonText(f *adminv1.HandshakeFailure) string {
 		return f.GetReason() + "/" + f.GetSubReason()
 	}
 	return f.GetReason()
+}
+
+// clientCert describes the client certificate of a failure in one cell:
+// subject, then issuer, serial and SHA-256 when known.
+func clientCert(f *adminv1.HandshakeFailure) string {
+	if f.GetClientCertificateSubject() == "" {
+		return ""
+	}
+	s := f.GetClientCertificateSubject()
+	for _, kv := range [][2]string{{"issuer", f.GetClientCertificateIssuer()}, {"serial", f.GetClientCertificateSerial()}, {"sha256", f.GetClientCertificateSha256()}} {
+		if kv[1] != "" {
+			s += " " + kv[0] + "=" + strconv.Quote(kv[1])
+		}
+	}
+	return s
 }

@@ -66,6 +66,10 @@ func TestPublish(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || got["reached"] != "1" {
 			t.Errorf("stdout: got %q (%v), want reached 1", r.stdout, err)
 		}
+		r = runCtl(t, "--addr", e.addr, "publish", "devices/1/down", "--text", "x").want(t, 0)
+		if want := "published to devices/1/down: reached 1 session\n"; r.stdout != want {
+			t.Errorf("stdout: got %q, want %q", r.stdout, want)
+		}
 	})
 }
 

@@ -32,6 +32,10 @@ func (c *cli) runPublish(ctx context.Context, args []string) error {
 	if c.g.json {
 		return c.printJSON(resp)
 	}
-	_, err = fmt.Fprintf(c.stdout, "published to %s: reached %d sessions\n", target, resp.GetReached())
+	noun := "sessions"
+	if resp.GetReached() == 1 {
+		noun = "session"
+	}
+	_, err = fmt.Fprintf(c.stdout, "published to %s: reached %d %s\n", target, resp.GetReached(), noun)
 	return err
 }

@@ -10,7 +10,8 @@
  *
  *   node device.js --url wss://localhost:9443/device --ca ca.pem \
  *     --cert device.pem --key device-key.pem \
- *     [--text '{"t":21.5}'] [--binary-hex 00010203] [--timeout-ms 15000]
+ *     [--text '{"t":21.5}'] [--binary-hex 00010203] [--timeout-ms 15000] \
+ *     [--resolve socket.example=127.0.0.1]
  *   NODE_EXTRA_CA_CERTS=dev-ca.pem node device.js --url 'wss://localhost:9443/device?device_id=demo-1'
  *
  * Output (stdout, one line each): "open", "sent text", "sent binary",
@@ -26,11 +27,11 @@ const fs = require("fs");
 const WebSocket = require("ws");
 
 const USAGE =
-  "usage: node device.js --url URL [--ca FILE] [--cert FILE --key FILE] [--text T] [--binary-hex H] [--timeout-ms N]";
+  "usage: node device.js --url URL [--ca FILE] [--cert FILE --key FILE] [--text T] [--binary-hex H] [--timeout-ms N] [--resolve HOST=IP]";
 
 function parseArgs(argv) {
   const opts = { text: '{"t":21.5}', binaryHex: "00010203", timeoutMs: 15000 };
-  const names = { "--url": "url", "--ca": "ca", "--cert": "cert", "--key": "key", "--text": "text", "--binary-hex": "binaryHex", "--timeout-ms": "timeoutMs" };
+  const names = { "--url": "url", "--ca": "ca", "--cert": "cert", "--key": "key", "--text": "text", "--binary-hex": "binaryHex", "--timeout-ms": "timeoutMs", "--resolve": "resolve" };
   for (let i = 0; i < argv.length; i += 2) {
     const name = names[argv[i]];
     if (!name || i + 1 >= argv.length) throw new Error("bad argument " + JSON.stringify(argv[i]));
@@ -41,6 +42,7 @@ function parseArgs(argv) {
   opts.timeoutMs = Number(opts.timeoutMs);
   if (!(opts.timeoutMs > 0)) throw new Error("--timeout-ms must be a positive number");
   if (!/^([0-9a-fA-F]{2})*$/.test(opts.binaryHex)) throw new Error("--binary-hex must be hex digits");
+  if (opts.resolve !== undefined && !/^[^=]+=[0-9.]+$/.test(opts.resolve)) throw new Error("--resolve must be HOST=IPv4");
   return opts;
 }
 
@@ -77,6 +79,15 @@ function main() {
   if (opts.cert) {
     tlsOptions.cert = fs.readFileSync(opts.cert);
     tlsOptions.key = fs.readFileSync(opts.key);
+  }
+  if (opts.resolve) {
+    // Like curl --resolve: HOST connects to IP; the URL (so SNI and the name
+    // check) keeps HOST.
+    const [host, ip] = opts.resolve.split("=");
+    tlsOptions.lookup = (name, o, cb) => {
+      if (name !== host) return require("dns").lookup(name, o, cb);
+      return o && o.all ? cb(null, [{ address: ip, family: 4 }]) : cb(null, ip, 4);
+    };
   }
   const ws = new WebSocket(opts.url, tlsOptions);
   const timer = setTimeout(() => finish(4, "device: no command within " + opts.timeoutMs + " ms", process.stderr), opts.timeoutMs);

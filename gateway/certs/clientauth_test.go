@@ -87,7 +87,7 @@ func TestClientCAReload(t *testing.T) {
 	}
 	srv.handshakeErr(t)
 
-	dry, err := s.ReloadFrom(certs.Source{ClientCAPEM: newCA.CertPEM}, true)
+	dry, err := s.Reload(certs.Source{ClientCAPEM: newCA.CertPEM}, certs.ReloadOptions{DryRun: true})
 	if err != nil {
 		t.Fatalf("dry run: %v", err)
 	}
@@ -101,11 +101,11 @@ func TestClientCAReload(t *testing.T) {
 		t.Errorf("VerifyClientCert under the old CA: %v", err)
 	}
 
-	if _, err := s.ReloadFrom(certs.Source{ClientCAPEM: []byte{}}, false); !errors.Is(err, certs.ErrNoClientCA) {
+	if _, err := s.Reload(certs.Source{ClientCAPEM: []byte{}}, certs.ReloadOptions{}); !errors.Is(err, certs.ErrNoClientCA) {
 		t.Fatalf("empty client CA: got %v, want %v", err, certs.ErrNoClientCA)
 	}
-	if _, err := s.ReloadFrom(certs.Source{ClientCAPEM: newCA.CertPEM}, false); err != nil {
-		t.Fatalf("ReloadFrom: %v", err)
+	if _, err := s.Reload(certs.Source{ClientCAPEM: newCA.CertPEM}, certs.ReloadOptions{}); err != nil {
+		t.Fatalf("Reload: %v", err)
 	}
 	if _, err := dial(t, srv.addr, cc); err == nil {
 		t.Errorf("resumed session of a dropped CA: got success, want refusal")

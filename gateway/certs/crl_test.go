@@ -33,11 +33,11 @@ func TestCRL(t *testing.T) {
 
 	// A CRL from another CA is refused on reload; the old bundle stays.
 	certstest.WriteFile(t, crlFile, rogue.CRL(t), 0o600)
-	if _, err := s.Reload(); !errors.Is(err, certs.ErrBadCRL) || !strings.Contains(err.Error(), "rogue") {
+	if _, err := s.Reload(certs.Source{}, certs.ReloadOptions{}); !errors.Is(err, certs.ErrBadCRL) || !strings.Contains(err.Error(), "rogue") {
 		t.Errorf("rogue CRL: got %v, want ErrBadCRL naming the issuer", err)
 	}
 	certstest.WriteFile(t, crlFile, []byte("not a crl"), 0o600)
-	if _, err := s.Reload(); !errors.Is(err, certs.ErrBadCRL) {
+	if _, err := s.Reload(certs.Source{}, certs.ReloadOptions{}); !errors.Is(err, certs.ErrBadCRL) {
 		t.Errorf("garbage CRL: got %v, want ErrBadCRL", err)
 	}
 	if s.Current() != b {

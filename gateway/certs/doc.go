@@ -8,7 +8,7 @@
 // A Store is safe for concurrent use. The current Bundle sits behind an
 // atomic pointer: the handshake path (the GetConfigForClient callback of every
 // config returned by TLSConfig) performs one atomic load and an index, takes
-// no lock and allocates nothing. Reload, ReloadFrom and TLSConfig are
+// no lock and allocates nothing. Reload and TLSConfig are
 // serialized by one mutex; a reload builds and validates a complete new
 // Bundle first and only then swaps the pointer, so a failed reload leaves the
 // old bundle in place and a handshake never sees a half-built one.
@@ -28,7 +28,7 @@
 // covers the client's SNI or dialled IP) reads indexes precomputed when the
 // bundle is built and allocates nothing in the covered case. A NameLog is
 // safe for concurrent use behind one mutex held for a map lookup and a list
-// move per Record; it starts no goroutine. Store.ReloadWith reads the
+// move per Record; it starts no goroutine. Store.Reload reads the
 // NameLog set by SetNameLog under the store's mutex.
 //
 // Identity, the generation helpers (NewCA, Issue) and EnsureDev hold no

@@ -120,7 +120,7 @@ func TestReloadKeepsUsedNames(t *testing.T) {
 	src := certs.Source{CertPEM: next.CertPEM, KeyPEM: next.KeyPEM}
 	gen := s.Current().Generation
 
-	_, err := s.ReloadWith(src, certs.ReloadOptions{})
+	_, err := s.Reload(src, certs.ReloadOptions{})
 	var unc *certs.UncoveredNamesError
 	if !errors.As(err, &unc) || !errors.Is(err, certs.ErrNamesNoLongerCovered) {
 		t.Fatalf("reload: got %v, want *UncoveredNamesError", err)
@@ -138,7 +138,7 @@ func TestReloadKeepsUsedNames(t *testing.T) {
 		t.Errorf("refused reload was installed")
 	}
 
-	dry, err := s.ReloadWith(src, certs.ReloadOptions{DryRun: true})
+	dry, err := s.Reload(src, certs.ReloadOptions{DryRun: true})
 	if err != nil || dry.Generation != 0 || len(dry.Warnings) != 1 || !strings.Contains(dry.Warnings[0], `"socket.example": 312 handshakes`) {
 		t.Fatalf("dry run: got %v, %v; want one warning naming socket.example", dry, err)
 	}
@@ -146,14 +146,14 @@ func TestReloadKeepsUsedNames(t *testing.T) {
 		t.Error("dry run installed the bundle")
 	}
 
-	forced, err := s.ReloadWith(src, certs.ReloadOptions{Force: true})
+	forced, err := s.Reload(src, certs.ReloadOptions{Force: true})
 	if err != nil || s.Current() != forced || s.Current().Covers("socket.example") || len(forced.Warnings) != 1 {
 		t.Fatalf("forced reload: got %v, warnings %q; want installed with a warning", err, forced.Warnings)
 	}
 
 	// Configured hostnames are checked even when forced.
 	bad := ca.Issue(t, certstest.LeafOptions{DNS: []string{"other.example"}})
-	_, err = s.ReloadWith(certs.Source{CertPEM: bad.CertPEM, KeyPEM: bad.KeyPEM}, certs.ReloadOptions{Force: true})
+	_, err = s.Reload(certs.Source{CertPEM: bad.CertPEM, KeyPEM: bad.KeyPEM}, certs.ReloadOptions{Force: true})
 	if !errors.Is(err, certs.ErrHostnameNotCovered) {
 		t.Errorf("forced reload dropping a configured hostname: got %v, want %v", err, certs.ErrHostnameNotCovered)
 	}

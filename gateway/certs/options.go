@@ -54,9 +54,9 @@ type Options struct {
 // PEMPair is one certificate chain and its private key as PEM bytes.
 type PEMPair struct{ CertPEM, KeyPEM []byte }
 
-// Source is an alternative bundle for ReloadFrom, typically given as PEM
+// Source is an alternative bundle for Reload, typically given as PEM
 // bytes through the admin API. A nil field means "read the file from
-// Options", so the zero Source is the same as Reload. ReloadFrom does not
+// Options", so the zero Source re-reads the files. Reload does not
 // change Options: a later Reload reads the files again.
 type Source struct {
 	// CertPEM and KeyPEM replace the default certificate (Options.Pairs[0]).

@@ -62,17 +62,6 @@ func (s *Store) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, er
 	return s.cur.Load().getCertificate(hello)
 }
 
-// Reload re-reads every file, validates the result and swaps it in. On
-// error the served bundle stays as it was and the error says why.
-func (s *Store) Reload() (*Bundle, error) { return s.ReloadFrom(Source{}, false) }
-
-// ReloadFrom is Reload with some of the material given in src instead of
-// the files. With dryRun the new bundle is built and validated (Generation
-// 0) but not installed.
-func (s *Store) ReloadFrom(src Source, dryRun bool) (*Bundle, error) {
-	return s.ReloadWith(src, ReloadOptions{DryRun: dryRun})
-}
-
 // ReloadOptions modify one reload. The zero value is a plain reload.
 type ReloadOptions struct {
 	// DryRun builds and validates the new bundle (Generation 0) without
@@ -83,12 +72,15 @@ type ReloadOptions struct {
 	Force bool
 }
 
-// ReloadWith is ReloadFrom with options. When a NameLog is set (SetNameLog)
-// and the new bundle stops covering a name that the current one covers and
+// Reload re-reads every file, or takes the material src gives instead,
+// validates the result and, unless o.DryRun, swaps it in (a dry run's
+// bundle has Generation 0). On error the served bundle stays as it was and
+// the error says why. When a NameLog is set (SetNameLog) and the new
+// bundle stops covering a name that the current one covers and
 // clients used within the window, the reload is refused with an
 // *UncoveredNamesError, unless o.Force; a dry run reports the names in
 // Bundle.Warnings instead.
-func (s *Store) ReloadWith(src Source, o ReloadOptions) (*Bundle, error) {
+func (s *Store) Reload(src Source, o ReloadOptions) (*Bundle, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	gen := uint64(0)

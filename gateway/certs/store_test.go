@@ -124,7 +124,7 @@ func TestReloadSwapsForNewHandshakes(t *testing.T) {
 	old := mustDial(t, app.addr, clientConfig(ca, "example.com"))
 
 	b.Write(t, dir, "cert")
-	nb, err := s.Reload()
+	nb, err := s.Reload(certs.Source{}, certs.ReloadOptions{})
 	if err != nil {
 		t.Fatalf("Reload: %v", err)
 	}
@@ -174,10 +174,10 @@ func TestFailedReloadKeepsOld(t *testing.T) {
 			var err error
 			if tt.mutate != nil {
 				tt.mutate()
-				_, err = s.Reload()
+				_, err = s.Reload(certs.Source{}, certs.ReloadOptions{})
 			} else {
 				l := ca.Issue(t, certstest.LeafOptions{DNS: []string{"example.com"}, NotAfter: a.Cert.NotBefore})
-				_, err = s.ReloadFrom(certs.Source{CertPEM: l.CertPEM, KeyPEM: l.KeyPEM}, false)
+				_, err = s.Reload(certs.Source{CertPEM: l.CertPEM, KeyPEM: l.KeyPEM}, certs.ReloadOptions{})
 			}
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Reload: got %v, want %v", err, tt.want)
@@ -197,13 +197,13 @@ func TestFailedReloadKeepsOld(t *testing.T) {
 	}
 }
 
-func TestReloadFrom(t *testing.T) {
+func TestReloadSource(t *testing.T) {
 	ca := certstest.NewCA(t, "Test Root")
 	a, b := serverLeaf(t, ca), serverLeaf(t, ca)
 	s := newStore(t, a, certs.Options{Hostnames: []string{"example.com"}})
 	srv := serve(t, s.TLSConfig(appProfile))
 
-	dry, err := s.ReloadFrom(certs.Source{CertPEM: b.CertPEM, KeyPEM: b.KeyPEM}, true)
+	dry, err := s.Reload(certs.Source{CertPEM: b.CertPEM, KeyPEM: b.KeyPEM}, certs.ReloadOptions{DryRun: true})
 	if err != nil {
 		t.Fatalf("dry run: %v", err)
 	}
@@ -219,29 +219,29 @@ func TestReloadFrom(t *testing.T) {
 	}
 
 	sni := ca.Issue(t, certstest.LeafOptions{DNS: []string{"sni.example"}})
-	withSNI, err := s.ReloadFrom(certs.Source{Others: []certs.PEMPair{{CertPEM: sni.CertPEM, KeyPEM: sni.KeyPEM}}}, true)
+	withSNI, err := s.Reload(certs.Source{Others: []certs.PEMPair{{CertPEM: sni.CertPEM, KeyPEM: sni.KeyPEM}}}, certs.ReloadOptions{DryRun: true})
 	if err != nil {
 		t.Fatalf("dry run with Others: %v", err)
 	}
 	if got, want := len(withSNI.Certs), 2; got != want {
 		t.Errorf("dry run with Others: got %d certificates, want %d", got, want)
 	}
-	if _, err := s.ReloadFrom(certs.Source{CertPEM: b.CertPEM}, false); !errors.Is(err, certs.ErrIncompleteSource) {
+	if _, err := s.Reload(certs.Source{CertPEM: b.CertPEM}, certs.ReloadOptions{}); !errors.Is(err, certs.ErrIncompleteSource) {
 		t.Errorf("cert without key: got %v, want %v", err, certs.ErrIncompleteSource)
 	}
-	nb, err := s.ReloadFrom(certs.Source{CertPEM: b.CertPEM, KeyPEM: b.KeyPEM}, false)
+	nb, err := s.Reload(certs.Source{CertPEM: b.CertPEM, KeyPEM: b.KeyPEM}, certs.ReloadOptions{})
 	if err != nil {
-		t.Fatalf("ReloadFrom: %v", err)
+		t.Fatalf("Reload: %v", err)
 	}
 	if got, want := nb.Generation, uint64(2); got != want {
 		t.Errorf("generation: got %d, want %d", got, want)
 	}
 	c = mustDial(t, srv.addr, clientConfig(ca, "example.com"))
 	if got, want := peerFingerprint(c), fingerprint(b.Cert); got != want {
-		t.Errorf("after ReloadFrom served %s, want %s", got, want)
+		t.Errorf("after Reload served %s, want %s", got, want)
 	}
 	// Reload reads the files again: back to a.
-	if _, err := s.Reload(); err != nil {
+	if _, err := s.Reload(certs.Source{}, certs.ReloadOptions{}); err != nil {
 		t.Fatalf("Reload: %v", err)
 	}
 	if got, want := s.Current().Certs[0].FingerprintHex(), fingerprint(a.Cert); got != want {
@@ -310,7 +310,7 @@ func TestConcurrentReloads(t *testing.T) {
 		if i%2 == 0 {
 			l = b
 		}
-		if _, err := s.ReloadFrom(certs.Source{CertPEM: l.CertPEM, KeyPEM: l.KeyPEM}, false); err != nil {
+		if _, err := s.Reload(certs.Source{CertPEM: l.CertPEM, KeyPEM: l.KeyPEM}, certs.ReloadOptions{}); err != nil {
 			t.Errorf("reload %d: %v", i, err)
 		}
 		s.TLSConfig(certs.Profile{NextProtos: []string{fmt.Sprint(i % 3)}})

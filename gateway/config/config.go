@@ -75,6 +75,12 @@ type TLS struct {
 	// reloading, so that a cert and its key written one after the other
 	// load together. Default 250ms.
 	WatchDebounce time.Duration `yaml:"watch_debounce"`
+	// NamesWindow: a reload (admin, SIGHUP or file) whose new bundle stops covering a name
+	// (SNI or dialled IP) that clients used this recently is refused. Default 24h.
+	NamesWindow time.Duration `yaml:"names_window"`
+	// ReloadForce applies SIGHUP and file reloads that stop covering such names anyway
+	// (with a warning); the admin API forces per request. Default false.
+	ReloadForce bool `yaml:"reload_force"`
 }
 
 // Watching reports whether file watching is on.

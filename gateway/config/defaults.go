@@ -61,6 +61,7 @@ func (c *Config) ApplyDefaults() {
 	if c.TLS.WatchDebounce == 0 {
 		c.TLS.WatchDebounce = DefaultWatchDebounce
 	}
+	c.TLS.applyNamesDefaults()
 	setStr(&c.App.Address, DefaultAppAddress)
 	setStr(&c.App.WSPath, DefaultWSPath)
 	if c.App.Subscribe == nil {

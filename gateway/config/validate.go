@@ -22,6 +22,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
 	}
 	c.validateTLS(bad)
+	c.TLS.validateNames(bad)
 	c.validateAddresses(bad)
 	c.validateApp(bad)
 	c.validateDevice(bad)

@@ -45,6 +45,7 @@ type App struct {
 	SocketIOUpgraded SocketIOUpgradedFunc
 	Log              *slog.Logger
 	Counters         *Counters
+	Coverage         *Coverage // whose Config wraps TLS; nil: no coverage check
 
 	ln  net.Listener
 	srv *http.Server
@@ -74,6 +75,7 @@ func (a *App) Listen(addr string) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          log.New(errorLog{a}, "", 0),
+		ConnState:         a.connState,
 	}
 	return nil
 }
@@ -104,7 +106,7 @@ func (a *App) Addr() net.Addr { return a.ln.Addr() }
 
 // Serve serves HTTPS until Close.
 func (a *App) Serve() error {
-	err := a.srv.Serve(tls.NewListener(a.ln, a.TLS))
+	err := a.srv.Serve(tls.NewListener(plainHTTP(a.ln, a), a.TLS))
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}

@@ -35,6 +35,7 @@ const (
 	UnsupportedEIO    // EIO other than 4 (socket.io-client 2.x speaks EIO=3)
 	BadHandshake      // a handshake that is not a GET
 	SocketIODisabled  // a request for the path while app.socketio.enabled is false
+	NameNotCovered    // the served certificate does not cover the SNI or dialled IP
 	numReasons
 )
 
@@ -43,6 +44,7 @@ var reasonNames = [numReasons]string{
 	"not_websocket", "not_tls", "tls", "too_large", "too_many_connections",
 	"too_many_connections_per_ip", "handshake_rate",
 	"bad_request", "unknown_sid", "transport_mismatch", "unsupported_eio", "bad_handshake", "socketio_disabled",
+	"name_not_covered",
 }
 
 // ReasonNamed returns the reason whose String is name.
@@ -130,6 +132,14 @@ type Failure struct {
 	// SubReason is why credentials were refused (an auth.SubReason such as
 	// "expired"), for Reason Unauthenticated; "" when not known.
 	SubReason string
+	// ClientCertIssuer, ClientCertSerial (lowercase hex) and
+	// ClientCertSHA256 describe the presented client certificate, even a
+	// refused one.
+	ClientCertIssuer, ClientCertSerial, ClientCertSHA256 string
+	// Name is the SNI or dialled IP the served certificate does not cover
+	// (reason NameNotCovered), CertificateSANs that certificate's SANs.
+	Name            string
+	CertificateSANs []string
 }
 
 // Fail counts one failed handshake and remembers it.
@@ -158,12 +168,7 @@ func (s *Counters) fail(log *slog.Logger, f Failure) {
 	if s.Sample != nil && !s.Sample.Allow(f.Reason.String()) {
 		return
 	}
-	attrs := []any{"reason", f.Reason.String(), "stage", f.Stage, "remote", f.Remote,
-		"sni", f.ServerName, "client_cert", f.ClientCertSubject, "detail", f.Message}
-	if f.SubReason != "" {
-		attrs = append(attrs, "sub_reason", f.SubReason)
-	}
-	log.Info("handshake failed", attrs...)
+	log.Info("handshake failed", f.attrs()...)
 }
 
 // Recent returns the remembered failures, newest first.

@@ -39,6 +39,7 @@ type Device struct {
 	Upgraded func(conn net.Conn, info *session.Info, grant *auth.Grant, done func())
 	Log      *slog.Logger
 	Counters *Counters
+	Coverage *Coverage // whose Config wraps TLS; nil: no coverage check
 
 	ln     net.Listener
 	wg     sync.WaitGroup // handshakes in progress
@@ -154,6 +155,7 @@ func (d *Device) handshake(conn *tls.Conn) (info session.Info, grant *auth.Grant
 		d.tlsFailed(conn, remote, err)
 		return info, nil, nil, false
 	}
+	miss := d.Coverage.succeeded(remote) // recorded below, with the upgrade's outcome
 	cs := conn.ConnectionState()
 	up := &deviceUpgrade{d: d, reason: Unauthenticated}
 	up.creds.Remote = remote
@@ -162,8 +164,11 @@ func (d *Device) handshake(conn *tls.Conn) (info session.Info, grant *auth.Grant
 	}
 	lr := &limitedReader{Conn: conn, n: d.MaxRequestBytes}
 	if _, err := up.upgrader().Upgrade(lr); err != nil {
-		d.upgradeFailed(conn, lr, remote, up.reason, up.reject, err)
+		d.upgradeFailed(conn, lr, remote, up.reason, up.reject, err, miss)
 		return info, nil, nil, false
+	}
+	if miss != nil {
+		d.Counters.fail(d.Log, notCovered(Failure{Remote: remote, Stage: "tls"}, miss))
 	}
 	_ = conn.SetDeadline(time.Time{})
 	info = session.Info{
@@ -268,17 +273,23 @@ func (d *Device) tlsFailed(conn *tls.Conn, remote string, err error) {
 	cs := conn.ConnectionState()
 	f.ServerName = cs.ServerName
 	if len(cs.PeerCertificates) > 0 {
-		f.ClientCertSubject = cs.PeerCertificates[0].Subject.String()
+		f.setPeer(cs.PeerCertificates[0])
+	} else {
+		f.setPeer(certs.PresentedCert(err)) // refused certificates too
 	}
+	d.Coverage.failed(&f)
 	d.Counters.fail(d.Log, f)
 }
 
-func (d *Device) upgradeFailed(conn *tls.Conn, lr *limitedReader, remote string, reason Reason, reject, err error) {
+// upgradeFailed records a failed upgrade; miss, if the certificate did not
+// cover the name the client asked for, is named as the cause.
+func (d *Device) upgradeFailed(conn *tls.Conn, lr *limitedReader, remote string, reason Reason, reject, err error, miss *certs.NotCoveredError) {
 	cs := conn.ConnectionState()
 	f := Failure{Remote: remote, ServerName: cs.ServerName, Stage: "upgrade", Reason: NotWebSocket, Message: err.Error()}
 	if len(cs.PeerCertificates) > 0 {
-		f.ClientCertSubject = cs.PeerCertificates[0].Subject.String()
+		f.setPeer(cs.PeerCertificates[0])
 	}
+
 	switch {
 	case lr.header.bad != "":
 		f.Message = lr.header.bad
@@ -303,6 +314,9 @@ func (d *Device) upgradeFailed(conn *tls.Conn, lr *limitedReader, remote string,
 		f.Reason = BadPath
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		f.Message = "connection closed during the upgrade"
+	}
+	if miss != nil {
+		f = notCovered(f, miss)
 	}
 	d.Counters.fail(d.Log, f)
 }

@@ -10,6 +10,10 @@
 // max_connections_per_ip and handshake_rate are checked at accept, before
 // TLS (a TLS alert; the app answers 503 to a few refused connections).
 // Handshake-failure log lines are sampled by reason (Counters.Sample).
+// coverage.go checks at each ClientHello whether the served certificate
+// covers the SNI (or dialled IP) and records misses and the names of
+// successful handshakes; plainhttp.go answers plain HTTP on the app port
+// (308 to https://, or a 400 hint) before TLS sees it.
 //
 // A listener does the handshake, names the peer (session.Info; App through
 // its Authenticate hook, Device through Auth, both giving an auth.Grant,

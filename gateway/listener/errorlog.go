@@ -18,6 +18,8 @@ func (e errorLog) Write(p []byte) (int, error) {
 	remote, reason, _ := strings.Cut(rest, ": ")
 	f := Failure{Remote: remote, Stage: "tls", Reason: TLSFailure, Message: reason}
 	switch {
+	case strings.Contains(reason, errPlainHTTPAnswered.Error()):
+		return len(p), nil // recorded with the plain HTTP answer
 	case strings.Contains(reason, "HTTP request to an HTTPS server"):
 		f.Reason, f.Message = NotTLS, "client sent plain HTTP to the TLS port: use https:// and wss://, not http:// or ws://"
 	case strings.Contains(reason, "timeout"):
@@ -25,6 +27,7 @@ func (e errorLog) Write(p []byte) (int, error) {
 	case strings.Contains(reason, "EOF"):
 		f.Message = "connection closed during the TLS handshake"
 	}
+	e.a.Coverage.failed(&f) // the SNI, and the uncovered name as the cause
 	e.a.Counters.fail(e.a.Log, f)
 	return len(p), nil
 }

@@ -436,6 +436,10 @@ type ReloadCertificatesRequest struct {
 	KeyPem []byte `protobuf:"bytes,3,opt,name=key_pem,json=keyPem,proto3" json:"key_pem,omitempty"`
 	// client_ca_pem, when set, replaces the client CA bundle (PEM).
 	ClientCaPem []byte `protobuf:"bytes,4,opt,name=client_ca_pem,json=clientCaPem,proto3" json:"client_ca_pem,omitempty"`
+	// force applies a bundle that stops covering names clients used recently (see ListNames),
+	// with a warning; without it such a reload returns INVALID_ARGUMENT naming each name and
+	// its count. Configured hostnames are checked anyway.
+	Force bool `protobuf:"varint,5,opt,name=force,proto3" json:"force,omitempty"`
 	// all_nodes then makes every other node of the cluster re-read its files; each other
 	// node's outcome is a line of the response's warnings. Refused with PEM bytes.
 	AllNodes      bool `protobuf:"varint,6,opt,name=all_nodes,json=allNodes,proto3" json:"all_nodes,omitempty"`
@@ -499,6 +503,13 @@ func (x *ReloadCertificatesRequest) GetClientCaPem() []byte {
 		return x.ClientCaPem
 	}
 	return nil
+}
+
+func (x *ReloadCertificatesRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
 }
 
 func (x *ReloadCertificatesRequest) GetAllNodes() bool {
@@ -2056,7 +2067,9 @@ type ListenerStats struct {
 	// handshake_failures counts failed handshakes by reason, every reason present (0
 	// included): "bad_path", "bad_origin", "unauthenticated", "bad_client_certificate",
 	// "timeout", "not_websocket", "not_tls", "tls", "too_large", "too_many_connections",
-	// "too_many_connections_per_ip", "handshake_rate".
+	// "too_many_connections_per_ip", "handshake_rate", "bad_request", "unknown_sid",
+	// "transport_mismatch", "unsupported_eio", "bad_handshake", "socketio_disabled",
+	// "name_not_covered".
 	HandshakeFailures map[string]uint64 `protobuf:"bytes,6,rep,name=handshake_failures,json=handshakeFailures,proto3" json:"handshake_failures,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// messages_in counts frames received from peers.
 	MessagesIn uint64 `protobuf:"varint,7,opt,name=messages_in,json=messagesIn,proto3" json:"messages_in,omitempty"`
@@ -2084,8 +2097,11 @@ type ListenerStats struct {
 	// errors), "1008" (rate limit), "1013" (slow consumer, memory budget), "4001" (replaced),
 	// "4008" (identity held off), "1001" (shutdown, idle) and codes sent by operators.
 	SessionCloses map[string]uint64 `protobuf:"bytes,15,rep,name=session_closes,json=sessionCloses,proto3" json:"session_closes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// names_not_covered counts handshakes whose SNI (or, without SNI, dialled IP) the served
+	// certificate did not cover, whether or not the client then aborted.
+	NamesNotCovered uint64 `protobuf:"varint,16,opt,name=names_not_covered,json=namesNotCovered,proto3" json:"names_not_covered,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ListenerStats) Reset() {
@@ -2221,6 +2237,13 @@ func (x *ListenerStats) GetSessionCloses() map[string]uint64 {
 		return x.SessionCloses
 	}
 	return nil
+}
+
+func (x *ListenerStats) GetNamesNotCovered() uint64 {
+	if x != nil {
+		return x.NamesNotCovered
+	}
+	return 0
 }
 
 // CertificateReloads counts reload attempts of one trigger.
@@ -2809,11 +2832,24 @@ type HandshakeFailure struct {
 	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
 	// message is the one-line detail, e.g. "origin https://evil.example not allowed".
 	Message string `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
-	// client_certificate_subject is the subject of the presented client certificate, if any.
+	// client_certificate_subject is the subject of the presented client certificate, if any
+	// (also of a refused one).
 	ClientCertificateSubject string `protobuf:"bytes,8,opt,name=client_certificate_subject,json=clientCertificateSubject,proto3" json:"client_certificate_subject,omitempty"`
 	// sub_reason says why credentials were refused, for reason "unauthenticated": one of the
 	// auth_failures keys of ListenerStats, e.g. "expired"; empty otherwise.
 	SubReason string `protobuf:"bytes,9,opt,name=sub_reason,json=subReason,proto3" json:"sub_reason,omitempty"`
+	// client_certificate_issuer is the issuer of the presented client certificate.
+	ClientCertificateIssuer string `protobuf:"bytes,10,opt,name=client_certificate_issuer,json=clientCertificateIssuer,proto3" json:"client_certificate_issuer,omitempty"`
+	// client_certificate_serial is its serial number in lowercase hex.
+	ClientCertificateSerial string `protobuf:"bytes,11,opt,name=client_certificate_serial,json=clientCertificateSerial,proto3" json:"client_certificate_serial,omitempty"`
+	// client_certificate_sha256 is the SHA-256 of its DER, lowercase hex.
+	ClientCertificateSha256 string `protobuf:"bytes,12,opt,name=client_certificate_sha256,json=clientCertificateSha256,proto3" json:"client_certificate_sha256,omitempty"`
+	// certificate_sans are the served certificate's SANs ("DNS:localhost", "IP:127.0.0.1")
+	// when it did not cover name.
+	CertificateSans []string `protobuf:"bytes,13,rep,name=certificate_sans,json=certificateSans,proto3" json:"certificate_sans,omitempty"`
+	// name is the SNI, or the IP dialled without SNI, that the served certificate did not
+	// cover (reason "name_not_covered").
+	Name string `protobuf:"bytes,14,opt,name=name,proto3" json:"name,omitempty"`
 	// node is the gateway node whose listener refused the handshake.
 	Node          string `protobuf:"bytes,15,opt,name=node,proto3" json:"node,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -2913,6 +2949,41 @@ func (x *HandshakeFailure) GetSubReason() string {
 	return ""
 }
 
+func (x *HandshakeFailure) GetClientCertificateIssuer() string {
+	if x != nil {
+		return x.ClientCertificateIssuer
+	}
+	return ""
+}
+
+func (x *HandshakeFailure) GetClientCertificateSerial() string {
+	if x != nil {
+		return x.ClientCertificateSerial
+	}
+	return ""
+}
+
+func (x *HandshakeFailure) GetClientCertificateSha256() string {
+	if x != nil {
+		return x.ClientCertificateSha256
+	}
+	return ""
+}
+
+func (x *HandshakeFailure) GetCertificateSans() []string {
+	if x != nil {
+		return x.CertificateSans
+	}
+	return nil
+}
+
+func (x *HandshakeFailure) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 func (x *HandshakeFailure) GetNode() string {
 	if x != nil {
 		return x.Node
@@ -2966,6 +3037,172 @@ func (x *ListFailuresResponse) GetFailures() []*HandshakeFailure {
 	return nil
 }
 
+// ListNamesRequest selects the names to list.
+type ListNamesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// within keeps names seen this recently; unset or zero means the gateway's reload window
+	// (tls.names_window, default 24h).
+	Within        *durationpb.Duration `protobuf:"bytes,1,opt,name=within,proto3" json:"within,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListNamesRequest) Reset() {
+	*x = ListNamesRequest{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListNamesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListNamesRequest) ProtoMessage() {}
+
+func (x *ListNamesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListNamesRequest.ProtoReflect.Descriptor instead.
+func (*ListNamesRequest) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ListNamesRequest) GetWithin() *durationpb.Duration {
+	if x != nil {
+		return x.Within
+	}
+	return nil
+}
+
+// NameUse is one name clients used in successful handshakes.
+type NameUse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the SNI name (lowercase), or the IP the client dialled without SNI.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// handshakes counts the successful handshakes that used it since the gateway started.
+	Handshakes uint64 `protobuf:"varint,2,opt,name=handshakes,proto3" json:"handshakes,omitempty"`
+	// last_seen is the time of the latest such handshake.
+	LastSeen *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
+	// covered reports whether the certificate bundle served now covers it.
+	Covered       bool `protobuf:"varint,4,opt,name=covered,proto3" json:"covered,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NameUse) Reset() {
+	*x = NameUse{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NameUse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NameUse) ProtoMessage() {}
+
+func (x *NameUse) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NameUse.ProtoReflect.Descriptor instead.
+func (*NameUse) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *NameUse) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *NameUse) GetHandshakes() uint64 {
+	if x != nil {
+		return x.Handshakes
+	}
+	return 0
+}
+
+func (x *NameUse) GetLastSeen() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeen
+	}
+	return nil
+}
+
+func (x *NameUse) GetCovered() bool {
+	if x != nil {
+		return x.Covered
+	}
+	return false
+}
+
+// ListNamesResponse lists names, most recently seen first.
+type ListNamesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// names are the names seen within the requested time.
+	Names         []*NameUse `protobuf:"bytes,1,rep,name=names,proto3" json:"names,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListNamesResponse) Reset() {
+	*x = ListNamesResponse{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListNamesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListNamesResponse) ProtoMessage() {}
+
+func (x *ListNamesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListNamesResponse.ProtoReflect.Descriptor instead.
+func (*ListNamesResponse) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ListNamesResponse) GetNames() []*NameUse {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
 // ListDevicesRequest filters the devices. Empty filters match everything.
 type ListDevicesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2977,7 +3214,7 @@ type ListDevicesRequest struct {
 
 func (x *ListDevicesRequest) Reset() {
 	*x = ListDevicesRequest{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2989,7 +3226,7 @@ func (x *ListDevicesRequest) String() string {
 func (*ListDevicesRequest) ProtoMessage() {}
 
 func (x *ListDevicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3002,7 +3239,7 @@ func (x *ListDevicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDevicesRequest.ProtoReflect.Descriptor instead.
 func (*ListDevicesRequest) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListDevicesRequest) GetIdentityPrefix() string {
@@ -3023,7 +3260,7 @@ type ListDevicesResponse struct {
 
 func (x *ListDevicesResponse) Reset() {
 	*x = ListDevicesResponse{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[35]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3035,7 +3272,7 @@ func (x *ListDevicesResponse) String() string {
 func (*ListDevicesResponse) ProtoMessage() {}
 
 func (x *ListDevicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[35]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3048,7 +3285,7 @@ func (x *ListDevicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDevicesResponse.ProtoReflect.Descriptor instead.
 func (*ListDevicesResponse) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListDevicesResponse) GetDevices() []*Device {
@@ -3075,7 +3312,7 @@ type Device struct {
 
 func (x *Device) Reset() {
 	*x = Device{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[36]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3087,7 +3324,7 @@ func (x *Device) String() string {
 func (*Device) ProtoMessage() {}
 
 func (x *Device) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[36]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3100,7 +3337,7 @@ func (x *Device) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Device.ProtoReflect.Descriptor instead.
 func (*Device) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Device) GetIdentity() string {
@@ -3164,12 +3401,13 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"generation\x18\x03 \x01(\x04R\n" +
 	"generation\x127\n" +
 	"\tloaded_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bloadedAt\x12\x1a\n" +
-	"\bwarnings\x18\x05 \x03(\tR\bwarnings\"\xa9\x01\n" +
+	"\bwarnings\x18\x05 \x03(\tR\bwarnings\"\xbf\x01\n" +
 	"\x19ReloadCertificatesRequest\x12\x17\n" +
 	"\adry_run\x18\x01 \x01(\bR\x06dryRun\x12\x19\n" +
 	"\bcert_pem\x18\x02 \x01(\fR\acertPem\x12\x17\n" +
 	"\akey_pem\x18\x03 \x01(\fR\x06keyPem\x12\"\n" +
-	"\rclient_ca_pem\x18\x04 \x01(\fR\vclientCaPem\x12\x1b\n" +
+	"\rclient_ca_pem\x18\x04 \x01(\fR\vclientCaPem\x12\x14\n" +
+	"\x05force\x18\x05 \x01(\bR\x05force\x12\x1b\n" +
 	"\tall_nodes\x18\x06 \x01(\bR\ballNodes\"\x80\x02\n" +
 	"\x1aReloadCertificatesResponse\x12\x1e\n" +
 	"\n" +
@@ -3280,7 +3518,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x06binary\x18\x03 \x01(\fH\x00R\x06binary\x12.\n" +
 	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04timeB\t\n" +
 	"\apayload\"\x11\n" +
-	"\x0fGetStatsRequest\"\xb1\b\n" +
+	"\x0fGetStatsRequest\"\xdd\b\n" +
 	"\rListenerStats\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12*\n" +
@@ -3298,7 +3536,8 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x1dclient_certificate_rejections\x18\f \x03(\v2@.wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntryR\x1bclientCertificateRejections\x12\x14\n" +
 	"\x05drops\x18\r \x01(\x04R\x05drops\x12V\n" +
 	"\rauth_failures\x18\x0e \x03(\v21.wssgate.admin.v1.ListenerStats.AuthFailuresEntryR\fauthFailures\x12Y\n" +
-	"\x0esession_closes\x18\x0f \x03(\v22.wssgate.admin.v1.ListenerStats.SessionClosesEntryR\rsessionCloses\x1aD\n" +
+	"\x0esession_closes\x18\x0f \x03(\v22.wssgate.admin.v1.ListenerStats.SessionClosesEntryR\rsessionCloses\x12*\n" +
+	"\x11names_not_covered\x18\x10 \x01(\x04R\x0fnamesNotCovered\x1aD\n" +
 	"\x16HandshakeFailuresEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\x1aN\n" +
@@ -3357,7 +3596,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x13ListFailuresRequest\x12\x1a\n" +
 	"\blistener\x18\x01 \x01(\tR\blistener\x120\n" +
 	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x14\n" +
-	"\x05limit\x18\x03 \x01(\x05R\x05limit\"\xdf\x02\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\"\xd2\x04\n" +
 	"\x10HandshakeFailure\x12.\n" +
 	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1a\n" +
 	"\blistener\x18\x02 \x01(\tR\blistener\x12%\n" +
@@ -3369,10 +3608,27 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\amessage\x18\a \x01(\tR\amessage\x12<\n" +
 	"\x1aclient_certificate_subject\x18\b \x01(\tR\x18clientCertificateSubject\x12\x1d\n" +
 	"\n" +
-	"sub_reason\x18\t \x01(\tR\tsubReason\x12\x12\n" +
+	"sub_reason\x18\t \x01(\tR\tsubReason\x12:\n" +
+	"\x19client_certificate_issuer\x18\n" +
+	" \x01(\tR\x17clientCertificateIssuer\x12:\n" +
+	"\x19client_certificate_serial\x18\v \x01(\tR\x17clientCertificateSerial\x12:\n" +
+	"\x19client_certificate_sha256\x18\f \x01(\tR\x17clientCertificateSha256\x12)\n" +
+	"\x10certificate_sans\x18\r \x03(\tR\x0fcertificateSans\x12\x12\n" +
+	"\x04name\x18\x0e \x01(\tR\x04name\x12\x12\n" +
 	"\x04node\x18\x0f \x01(\tR\x04node\"V\n" +
 	"\x14ListFailuresResponse\x12>\n" +
-	"\bfailures\x18\x01 \x03(\v2\".wssgate.admin.v1.HandshakeFailureR\bfailures\"=\n" +
+	"\bfailures\x18\x01 \x03(\v2\".wssgate.admin.v1.HandshakeFailureR\bfailures\"E\n" +
+	"\x10ListNamesRequest\x121\n" +
+	"\x06within\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x06within\"\x90\x01\n" +
+	"\aNameUse\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n" +
+	"\n" +
+	"handshakes\x18\x02 \x01(\x04R\n" +
+	"handshakes\x127\n" +
+	"\tlast_seen\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x12\x18\n" +
+	"\acovered\x18\x04 \x01(\bR\acovered\"D\n" +
+	"\x11ListNamesResponse\x12/\n" +
+	"\x05names\x18\x01 \x03(\v2\x19.wssgate.admin.v1.NameUseR\x05names\"=\n" +
 	"\x12ListDevicesRequest\x12'\n" +
 	"\x0fidentity_prefix\x18\x01 \x01(\tR\x0eidentityPrefix\"I\n" +
 	"\x13ListDevicesResponse\x122\n" +
@@ -3390,7 +3646,8 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x10SessionEventType\x12\"\n" +
 	"\x1eSESSION_EVENT_TYPE_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cSESSION_EVENT_TYPE_CONNECTED\x10\x01\x12#\n" +
-	"\x1fSESSION_EVENT_TYPE_DISCONNECTED\x10\x022\xe8\t\n" +
+	"\x1fSESSION_EVENT_TYPE_DISCONNECTED\x10\x022\xbe\n" +
+	"\n" +
 	"\fAdminService\x12f\n" +
 	"\x0fGetCertificates\x12(.wssgate.admin.v1.GetCertificatesRequest\x1a).wssgate.admin.v1.GetCertificatesResponse\x12o\n" +
 	"\x12ReloadCertificates\x12+.wssgate.admin.v1.ReloadCertificatesRequest\x1a,.wssgate.admin.v1.ReloadCertificatesResponse\x12]\n" +
@@ -3404,7 +3661,8 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\aPublish\x12 .wssgate.admin.v1.PublishRequest\x1a!.wssgate.admin.v1.PublishResponse\x12V\n" +
 	"\tSubscribe\x12\".wssgate.admin.v1.SubscribeRequest\x1a#.wssgate.admin.v1.SubscribeResponse0\x01\x12Q\n" +
 	"\bGetStats\x12!.wssgate.admin.v1.GetStatsRequest\x1a\".wssgate.admin.v1.GetStatsResponse\x12]\n" +
-	"\fListFailures\x12%.wssgate.admin.v1.ListFailuresRequest\x1a&.wssgate.admin.v1.ListFailuresResponse\x12Z\n" +
+	"\fListFailures\x12%.wssgate.admin.v1.ListFailuresRequest\x1a&.wssgate.admin.v1.ListFailuresResponse\x12T\n" +
+	"\tListNames\x12\".wssgate.admin.v1.ListNamesRequest\x1a#.wssgate.admin.v1.ListNamesResponse\x12Z\n" +
 	"\vListDevices\x12$.wssgate.admin.v1.ListDevicesRequest\x1a%.wssgate.admin.v1.ListDevicesResponseB\xbd\x01\n" +
 	"\x14com.wssgate.admin.v1B\n" +
 	"AdminProtoP\x01Z7github.com/wssgate/wssgate/gen/wssgate/admin/v1;adminv1\xa2\x02\x03WAX\xaa\x02\x10Wssgate.Admin.V1\xca\x02\x10Wssgate\\Admin\\V1\xe2\x02\x1cWssgate\\Admin\\V1\\GPBMetadata\xea\x02\x12Wssgate::Admin::V1b\x06proto3"
@@ -3422,7 +3680,7 @@ func file_wssgate_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_wssgate_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	(Role)(0),                          // 0: wssgate.admin.v1.Role
 	(SessionEventType)(0),              // 1: wssgate.admin.v1.SessionEventType
@@ -3460,44 +3718,47 @@ var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	(*ListFailuresRequest)(nil),        // 33: wssgate.admin.v1.ListFailuresRequest
 	(*HandshakeFailure)(nil),           // 34: wssgate.admin.v1.HandshakeFailure
 	(*ListFailuresResponse)(nil),       // 35: wssgate.admin.v1.ListFailuresResponse
-	(*ListDevicesRequest)(nil),         // 36: wssgate.admin.v1.ListDevicesRequest
-	(*ListDevicesResponse)(nil),        // 37: wssgate.admin.v1.ListDevicesResponse
-	(*Device)(nil),                     // 38: wssgate.admin.v1.Device
-	nil,                                // 39: wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
-	nil,                                // 40: wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
-	nil,                                // 41: wssgate.admin.v1.ListenerStats.AuthFailuresEntry
-	nil,                                // 42: wssgate.admin.v1.ListenerStats.SessionClosesEntry
-	(*timestamppb.Timestamp)(nil),      // 43: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),        // 44: google.protobuf.Duration
+	(*ListNamesRequest)(nil),           // 36: wssgate.admin.v1.ListNamesRequest
+	(*NameUse)(nil),                    // 37: wssgate.admin.v1.NameUse
+	(*ListNamesResponse)(nil),          // 38: wssgate.admin.v1.ListNamesResponse
+	(*ListDevicesRequest)(nil),         // 39: wssgate.admin.v1.ListDevicesRequest
+	(*ListDevicesResponse)(nil),        // 40: wssgate.admin.v1.ListDevicesResponse
+	(*Device)(nil),                     // 41: wssgate.admin.v1.Device
+	nil,                                // 42: wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
+	nil,                                // 43: wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
+	nil,                                // 44: wssgate.admin.v1.ListenerStats.AuthFailuresEntry
+	nil,                                // 45: wssgate.admin.v1.ListenerStats.SessionClosesEntry
+	(*timestamppb.Timestamp)(nil),      // 46: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 47: google.protobuf.Duration
 }
 var file_wssgate_admin_v1_admin_proto_depIdxs = []int32{
-	43, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
-	43, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
-	43, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
+	46, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
+	46, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
+	46, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 3: wssgate.admin.v1.GetCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
-	43, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	46, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 5: wssgate.admin.v1.ReloadCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
 	7,  // 6: wssgate.admin.v1.ReloadCertificatesResponse.refused_sessions:type_name -> wssgate.admin.v1.SessionImpact
 	0,  // 7: wssgate.admin.v1.Session.role:type_name -> wssgate.admin.v1.Role
-	43, // 8: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
-	43, // 9: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
-	43, // 10: wssgate.admin.v1.Session.auth_expires_at:type_name -> google.protobuf.Timestamp
+	46, // 8: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
+	46, // 9: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
+	46, // 10: wssgate.admin.v1.Session.auth_expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 11: wssgate.admin.v1.ListSessionsRequest.role:type_name -> wssgate.admin.v1.Role
 	8,  // 12: wssgate.admin.v1.ListSessionsResponse.sessions:type_name -> wssgate.admin.v1.Session
 	8,  // 13: wssgate.admin.v1.GetSessionResponse.session:type_name -> wssgate.admin.v1.Session
 	0,  // 14: wssgate.admin.v1.WatchSessionsRequest.role:type_name -> wssgate.admin.v1.Role
 	1,  // 15: wssgate.admin.v1.WatchSessionsResponse.type:type_name -> wssgate.admin.v1.SessionEventType
-	43, // 16: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
+	46, // 16: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
 	8,  // 17: wssgate.admin.v1.WatchSessionsResponse.session:type_name -> wssgate.admin.v1.Session
-	43, // 18: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
+	46, // 18: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
 	0,  // 19: wssgate.admin.v1.ListenerStats.role:type_name -> wssgate.admin.v1.Role
-	39, // 20: wssgate.admin.v1.ListenerStats.handshake_failures:type_name -> wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
-	40, // 21: wssgate.admin.v1.ListenerStats.client_certificate_rejections:type_name -> wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
-	41, // 22: wssgate.admin.v1.ListenerStats.auth_failures:type_name -> wssgate.admin.v1.ListenerStats.AuthFailuresEntry
-	42, // 23: wssgate.admin.v1.ListenerStats.session_closes:type_name -> wssgate.admin.v1.ListenerStats.SessionClosesEntry
-	43, // 24: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
-	44, // 25: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
-	43, // 26: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
+	42, // 20: wssgate.admin.v1.ListenerStats.handshake_failures:type_name -> wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
+	43, // 21: wssgate.admin.v1.ListenerStats.client_certificate_rejections:type_name -> wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
+	44, // 22: wssgate.admin.v1.ListenerStats.auth_failures:type_name -> wssgate.admin.v1.ListenerStats.AuthFailuresEntry
+	45, // 23: wssgate.admin.v1.ListenerStats.session_closes:type_name -> wssgate.admin.v1.ListenerStats.SessionClosesEntry
+	46, // 24: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
+	47, // 25: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
+	46, // 26: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
 	26, // 27: wssgate.admin.v1.GetStatsResponse.listeners:type_name -> wssgate.admin.v1.ListenerStats
 	28, // 28: wssgate.admin.v1.GetStatsResponse.process:type_name -> wssgate.admin.v1.ProcessStats
 	29, // 29: wssgate.admin.v1.GetStatsResponse.certificates:type_name -> wssgate.admin.v1.CertificateExpiry
@@ -3505,43 +3766,48 @@ var file_wssgate_admin_v1_admin_proto_depIdxs = []int32{
 	31, // 31: wssgate.admin.v1.GetStatsResponse.nodes:type_name -> wssgate.admin.v1.NodeStats
 	32, // 32: wssgate.admin.v1.GetStatsResponse.cluster:type_name -> wssgate.admin.v1.ClusterStats
 	26, // 33: wssgate.admin.v1.NodeStats.listeners:type_name -> wssgate.admin.v1.ListenerStats
-	43, // 34: wssgate.admin.v1.NodeStats.last_seen:type_name -> google.protobuf.Timestamp
-	43, // 35: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
-	43, // 36: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
+	46, // 34: wssgate.admin.v1.NodeStats.last_seen:type_name -> google.protobuf.Timestamp
+	46, // 35: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
+	46, // 36: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
 	34, // 37: wssgate.admin.v1.ListFailuresResponse.failures:type_name -> wssgate.admin.v1.HandshakeFailure
-	38, // 38: wssgate.admin.v1.ListDevicesResponse.devices:type_name -> wssgate.admin.v1.Device
-	43, // 39: wssgate.admin.v1.Device.connected_at:type_name -> google.protobuf.Timestamp
-	3,  // 40: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
-	5,  // 41: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
-	9,  // 42: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
-	11, // 43: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
-	13, // 44: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
-	15, // 45: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
-	17, // 46: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
-	19, // 47: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
-	21, // 48: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
-	23, // 49: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
-	25, // 50: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
-	33, // 51: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
-	36, // 52: wssgate.admin.v1.AdminService.ListDevices:input_type -> wssgate.admin.v1.ListDevicesRequest
-	4,  // 53: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
-	6,  // 54: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
-	10, // 55: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
-	12, // 56: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
-	14, // 57: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
-	16, // 58: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
-	18, // 59: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
-	20, // 60: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
-	22, // 61: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
-	24, // 62: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
-	30, // 63: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
-	35, // 64: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
-	37, // 65: wssgate.admin.v1.AdminService.ListDevices:output_type -> wssgate.admin.v1.ListDevicesResponse
-	53, // [53:66] is the sub-list for method output_type
-	40, // [40:53] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	47, // 38: wssgate.admin.v1.ListNamesRequest.within:type_name -> google.protobuf.Duration
+	46, // 39: wssgate.admin.v1.NameUse.last_seen:type_name -> google.protobuf.Timestamp
+	37, // 40: wssgate.admin.v1.ListNamesResponse.names:type_name -> wssgate.admin.v1.NameUse
+	41, // 41: wssgate.admin.v1.ListDevicesResponse.devices:type_name -> wssgate.admin.v1.Device
+	46, // 42: wssgate.admin.v1.Device.connected_at:type_name -> google.protobuf.Timestamp
+	3,  // 43: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
+	5,  // 44: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
+	9,  // 45: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
+	11, // 46: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
+	13, // 47: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
+	15, // 48: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
+	17, // 49: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
+	19, // 50: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
+	21, // 51: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
+	23, // 52: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
+	25, // 53: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
+	33, // 54: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
+	36, // 55: wssgate.admin.v1.AdminService.ListNames:input_type -> wssgate.admin.v1.ListNamesRequest
+	39, // 56: wssgate.admin.v1.AdminService.ListDevices:input_type -> wssgate.admin.v1.ListDevicesRequest
+	4,  // 57: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
+	6,  // 58: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
+	10, // 59: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
+	12, // 60: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
+	14, // 61: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
+	16, // 62: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
+	18, // 63: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
+	20, // 64: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
+	22, // 65: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
+	24, // 66: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
+	30, // 67: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
+	35, // 68: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
+	38, // 69: wssgate.admin.v1.AdminService.ListNames:output_type -> wssgate.admin.v1.ListNamesResponse
+	40, // 70: wssgate.admin.v1.AdminService.ListDevices:output_type -> wssgate.admin.v1.ListDevicesResponse
+	57, // [57:71] is the sub-list for method output_type
+	43, // [43:57] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_wssgate_admin_v1_admin_proto_init() }
@@ -3567,7 +3833,7 @@ func file_wssgate_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wssgate_admin_v1_admin_proto_rawDesc), len(file_wssgate_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   41,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

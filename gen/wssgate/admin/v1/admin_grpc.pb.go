@@ -34,6 +34,7 @@ const (
 	AdminService_Subscribe_FullMethodName          = "/wssgate.admin.v1.AdminService/Subscribe"
 	AdminService_GetStats_FullMethodName           = "/wssgate.admin.v1.AdminService/GetStats"
 	AdminService_ListFailures_FullMethodName       = "/wssgate.admin.v1.AdminService/ListFailures"
+	AdminService_ListNames_FullMethodName          = "/wssgate.admin.v1.AdminService/ListNames"
 	AdminService_ListDevices_FullMethodName        = "/wssgate.admin.v1.AdminService/ListDevices"
 )
 
@@ -78,6 +79,10 @@ type AdminServiceClient interface {
 	GetStats(ctx context.Context, in *GetStatsRequest, opts ...grpc.CallOption) (*GetStatsResponse, error)
 	// ListFailures lists recent failed handshakes, newest first, from a bounded history.
 	ListFailures(ctx context.Context, in *ListFailuresRequest, opts ...grpc.CallOption) (*ListFailuresResponse, error)
+	// ListNames lists the names (SNI names, or IPs dialled without SNI) that clients used in
+	// successful handshakes, with counts, most recently seen first. A certificate reload that
+	// stops covering one of them within the gateway's window is refused unless forced.
+	ListNames(ctx context.Context, in *ListNamesRequest, opts ...grpc.CallOption) (*ListNamesResponse, error)
 	// ListDevices lists the connected devices of every node of the cluster (presence): identity,
 	// node, session and since when.
 	ListDevices(ctx context.Context, in *ListDevicesRequest, opts ...grpc.CallOption) (*ListDevicesResponse, error)
@@ -229,6 +234,16 @@ func (c *adminServiceClient) ListFailures(ctx context.Context, in *ListFailuresR
 	return out, nil
 }
 
+func (c *adminServiceClient) ListNames(ctx context.Context, in *ListNamesRequest, opts ...grpc.CallOption) (*ListNamesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListNamesResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListNames_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *adminServiceClient) ListDevices(ctx context.Context, in *ListDevicesRequest, opts ...grpc.CallOption) (*ListDevicesResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListDevicesResponse)
@@ -280,6 +295,10 @@ type AdminServiceServer interface {
 	GetStats(context.Context, *GetStatsRequest) (*GetStatsResponse, error)
 	// ListFailures lists recent failed handshakes, newest first, from a bounded history.
 	ListFailures(context.Context, *ListFailuresRequest) (*ListFailuresResponse, error)
+	// ListNames lists the names (SNI names, or IPs dialled without SNI) that clients used in
+	// successful handshakes, with counts, most recently seen first. A certificate reload that
+	// stops covering one of them within the gateway's window is refused unless forced.
+	ListNames(context.Context, *ListNamesRequest) (*ListNamesResponse, error)
 	// ListDevices lists the connected devices of every node of the cluster (presence): identity,
 	// node, session and since when.
 	ListDevices(context.Context, *ListDevicesRequest) (*ListDevicesResponse, error)
@@ -328,6 +347,9 @@ func (UnimplementedAdminServiceServer) GetStats(context.Context, *GetStatsReques
 }
 func (UnimplementedAdminServiceServer) ListFailures(context.Context, *ListFailuresRequest) (*ListFailuresResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListFailures not implemented")
+}
+func (UnimplementedAdminServiceServer) ListNames(context.Context, *ListNamesRequest) (*ListNamesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListNames not implemented")
 }
 func (UnimplementedAdminServiceServer) ListDevices(context.Context, *ListDevicesRequest) (*ListDevicesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListDevices not implemented")
@@ -555,6 +577,24 @@ func _AdminService_ListFailures_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_ListNames_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListNamesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListNames(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListNames_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListNames(ctx, req.(*ListNamesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AdminService_ListDevices_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListDevicesRequest)
 	if err := dec(in); err != nil {
@@ -619,6 +659,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListFailures",
 			Handler:    _AdminService_ListFailures_Handler,
+		},
+		{
+			MethodName: "ListNames",
+			Handler:    _AdminService_ListNames_Handler,
 		},
 		{
 			MethodName: "ListDevices",
