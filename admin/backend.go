@@ -69,6 +69,16 @@ type Names interface {
 	Names(ctx context.Context, within time.Duration) ([]NameUse, error)
 }
 
+// Cluster is the cluster-wide view only the admin API asks for (the Prometheus metrics stay per
+// node: every node is scraped).
+type Cluster interface {
+	// Devices lists the connected devices whose identity starts with prefix, by identity.
+	Devices(ctx context.Context, identityPrefix string) ([]Device, error)
+	// ClusterStats is Stats with every node's listeners: Listeners summed over the nodes that
+	// answered, Nodes, MissingNodes and Cluster set.
+	ClusterStats(ctx context.Context) (StatsSnapshot, error)
+}
+
 // Backends are what the admin server serves. A nil field makes its RPCs return
 // UNIMPLEMENTED.
 type Backends struct {
@@ -77,4 +87,5 @@ type Backends struct {
 	Messages     Messages     // Publish, Subscribe
 	Stats        Stats        // GetStats, ListFailures (and OpsHandler)
 	Names        Names        // ListNames
+	Cluster      Cluster      // ListDevices; GetStats when set
 }

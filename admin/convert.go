@@ -94,6 +94,7 @@ func sessionToProto(s SessionInfo) *adminv1.Session {
 		BytesOut:               s.BytesOut,
 		QueueLength:            uint32(max(s.QueueLen, 0)),
 		Drops:                  s.Drops,
+		Node:                   s.Node,
 		AuthMethod:             s.AuthMethod,
 		AuthExpiresAt:          ts(s.AuthExpiresAt),
 	}
@@ -113,6 +114,7 @@ func eventToProto(e SessionEvent) *adminv1.WatchSessionsResponse {
 		Session:   sessionToProto(e.Session),
 		CloseCode: uint32(max(e.CloseCode, 0)),
 		Reason:    e.Reason,
+		Node:      e.Session.Node,
 	}
 }
 
@@ -141,8 +143,34 @@ func statsToProto(s StatsSnapshot, now time.Time) *adminv1.GetStatsResponse {
 	if !s.Process.StartedAt.IsZero() {
 		r.Process.Uptime = durationpb.New(now.Sub(s.Process.StartedAt))
 	}
-	for _, l := range s.Listeners {
-		r.Listeners = append(r.Listeners, &adminv1.ListenerStats{
+	r.Listeners = listenersToProto(s.Listeners)
+	for _, n := range s.Nodes {
+		r.Nodes = append(r.Nodes, &adminv1.NodeStats{Node: n.Node, Listeners: listenersToProto(n.Listeners), Up: n.Up, LastSeen: ts(n.LastSeen)})
+	}
+	r.MissingNodes = s.MissingNodes
+	if c := s.Cluster; c != nil {
+		r.Cluster = &adminv1.ClusterStats{
+			LinkUp: c.LinkUp, NodesSeen: c.NodesSeen, MessagesIn: c.MessagesIn, MessagesOut: c.MessagesOut,
+			Dropped: c.Dropped, Server: c.Server,
+		}
+	}
+	for _, x := range s.Reloads {
+		r.Reloads = append(r.Reloads, &adminv1.CertificateReloads{Trigger: x.Trigger, Ok: x.OK, Failed: x.Failed})
+	}
+	for _, c := range s.Certificates {
+		r.Certificates = append(r.Certificates, &adminv1.CertificateExpiry{
+			Subject:  c.Subject,
+			Serial:   c.Serial,
+			NotAfter: ts(c.NotAfter),
+		})
+	}
+	return r
+}
+
+func listenersToProto(ls []ListenerStats) []*adminv1.ListenerStats {
+	var out []*adminv1.ListenerStats
+	for _, l := range ls {
+		out = append(out, &adminv1.ListenerStats{
 			Name:               l.Name,
 			Address:            l.Address,
 			Role:               roleToProto(l.Role),
@@ -162,17 +190,7 @@ func statsToProto(s StatsSnapshot, now time.Time) *adminv1.GetStatsResponse {
 			SessionCloses:               l.SessionCloses,
 		})
 	}
-	for _, x := range s.Reloads {
-		r.Reloads = append(r.Reloads, &adminv1.CertificateReloads{Trigger: x.Trigger, Ok: x.OK, Failed: x.Failed})
-	}
-	for _, c := range s.Certificates {
-		r.Certificates = append(r.Certificates, &adminv1.CertificateExpiry{
-			Subject:  c.Subject,
-			Serial:   c.Serial,
-			NotAfter: ts(c.NotAfter),
-		})
-	}
-	return r
+	return out
 }
 
 func failureToProto(f Failure) *adminv1.HandshakeFailure {
@@ -185,6 +203,7 @@ func failureToProto(f Failure) *adminv1.HandshakeFailure {
 		Reason:                   f.Reason,
 		Message:                  f.Message,
 		ClientCertificateSubject: f.ClientCertSubject,
+		Node:                     f.Node,
 		SubReason:                f.SubReason,
 		ClientCertificateIssuer:  f.ClientCertIssuer,
 		ClientCertificateSerial:  f.ClientCertSerial,

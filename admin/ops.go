@@ -51,6 +51,26 @@ type collector struct {
 	sessionCloses, memoryBudget, memoryInUse    *prometheus.Desc
 	namesNotCovered                             *prometheus.Desc
 	proxiedOpen, proxiedTotal                   *prometheus.Desc
+	cluster                                     clusterDescs
+}
+
+// clusterDescs are the wssgate_cluster_* metrics, sent when StatsSnapshot.Cluster is set.
+type clusterDescs struct{ linkUp, nodesSeen, in, out, dropped *prometheus.Desc }
+
+func (c clusterDescs) all() []*prometheus.Desc {
+	return []*prometheus.Desc{c.linkUp, c.nodesSeen, c.in, c.out, c.dropped}
+}
+
+func (c clusterDescs) collect(ch chan<- prometheus.Metric, st *ClusterStats) {
+	up := 0.0
+	if st.LinkUp {
+		up = 1
+	}
+	ch <- prometheus.MustNewConstMetric(c.linkUp, prometheus.GaugeValue, up)
+	ch <- prometheus.MustNewConstMetric(c.nodesSeen, prometheus.GaugeValue, float64(st.NodesSeen))
+	ch <- prometheus.MustNewConstMetric(c.in, prometheus.CounterValue, float64(st.MessagesIn))
+	ch <- prometheus.MustNewConstMetric(c.out, prometheus.CounterValue, float64(st.MessagesOut))
+	ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(st.Dropped))
 }
 
 var _ prometheus.Collector = (*collector)(nil)
@@ -86,6 +106,13 @@ func newCollector(stats Stats) *collector {
 		proxiedOpen:          d("proxied_websockets_open", "Reverse-proxied WebSockets open now (app listener; also in open_sessions).", l...),
 		proxiedTotal:         d("proxied_websockets_total", "Reverse-proxied WebSockets opened (app listener).", l...),
 		statsUp:              d("stats_up", "1 when the stats snapshot was read; a failed read fails the whole scrape with its error."),
+		cluster: clusterDescs{
+			linkUp:    d("cluster_link_up", "1 while connected to a NATS server; 0: degraded, serving this node's sessions only."),
+			nodesSeen: d("cluster_nodes_seen", "Cluster nodes known, this one included."),
+			in:        d("cluster_messages_in_total", "Channel messages received from NATS."),
+			out:       d("cluster_messages_out_total", "Channel messages sent to NATS."),
+			dropped:   d("cluster_dropped_total", "Cluster messages not sent (link down), dropped by a slow handler, or not delivered by a node."),
+		},
 	}
 }
 
@@ -99,6 +126,9 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.sessionCloses, c.memoryBudget, c.memoryInUse, c.namesNotCovered,
 		c.proxiedOpen, c.proxiedTotal,
 	} {
+		ch <- d
+	}
+	for _, d := range c.cluster.all() {
 		ch <- d
 	}
 }
@@ -125,6 +155,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for _, r := range st.Reloads {
 		ch <- prometheus.MustNewConstMetric(c.reloads, prometheus.CounterValue, float64(r.OK), r.Trigger, "ok")
 		ch <- prometheus.MustNewConstMetric(c.reloads, prometheus.CounterValue, float64(r.Failed), r.Trigger, "failed")
+	}
+	if st.Cluster != nil {
+		c.cluster.collect(ch, st.Cluster)
 	}
 	gauge(c.certGeneration, float64(st.CertificateGeneration))
 	gauge(c.memoryBudget, float64(st.MemoryBudgetBytes))

@@ -68,6 +68,7 @@ func (v *service) ReloadCertificates(ctx context.Context, req *adminv1.ReloadCer
 		KeyPEM:      req.GetKeyPem(),
 		ClientCAPEM: req.GetClientCaPem(),
 		Force:       req.GetForce(),
+		AllNodes:    req.GetAllNodes(),
 	})
 	if err != nil {
 		return nil, toStatus(err)
@@ -108,6 +109,8 @@ func (v *service) ListSessions(ctx context.Context, req *adminv1.ListSessionsReq
 		Role:             roleFromProto(req.GetRole()),
 		Identity:         req.GetIdentity(),
 		RemoteAddrPrefix: req.GetRemoteAddressPrefix(),
+		After:            after,
+		Limit:            size + 1, // one more says there is a next page
 	})
 	if err != nil {
 		return nil, toStatus(err)
@@ -257,7 +260,11 @@ func (v *service) GetStats(ctx context.Context, _ *adminv1.GetStatsRequest) (*ad
 	if v.s.b.Stats == nil {
 		return nil, toStatus(unimplemented("stats"))
 	}
-	st, err := v.s.b.Stats.Stats(ctx)
+	read := v.s.b.Stats.Stats
+	if v.s.b.Cluster != nil {
+		read = v.s.b.Cluster.ClusterStats
+	}
+	st, err := read(ctx)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -309,6 +316,23 @@ func (v *service) ListNames(ctx context.Context, req *adminv1.ListNamesRequest) 
 	resp := &adminv1.ListNamesResponse{}
 	for _, n := range names {
 		resp.Names = append(resp.Names, &adminv1.NameUse{Name: n.Name, Handshakes: n.Handshakes, LastSeen: ts(n.LastSeen), Covered: n.Covered})
+	}
+	return resp, nil
+}
+
+func (v *service) ListDevices(ctx context.Context, req *adminv1.ListDevicesRequest) (*adminv1.ListDevicesResponse, error) {
+	if v.s.b.Cluster == nil {
+		return nil, toStatus(unimplemented("devices"))
+	}
+	ds, err := v.s.b.Cluster.Devices(ctx, req.GetIdentityPrefix())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &adminv1.ListDevicesResponse{}
+	for _, d := range ds {
+		resp.Devices = append(resp.Devices, &adminv1.Device{
+			Identity: d.Identity, Node: d.Node, SessionId: d.SessionID, ConnectedAt: ts(d.ConnectedAt),
+		})
 	}
 	return resp, nil
 }

@@ -48,6 +48,7 @@ type ReloadRequest struct {
 	KeyPEM      []byte
 	ClientCAPEM []byte // replaces the client CA bundle
 	Force       bool   // apply a bundle that stops covering names clients used recently
+	AllNodes    bool   // then reload every other node of the cluster (outcomes in Warnings)
 }
 
 // ReloadResult reports a validated bundle.
@@ -95,6 +96,7 @@ type SessionInfo struct {
 	BytesOut        uint64
 	QueueLen        int
 	Drops           uint64 // frames lost: queue overflow, failed or timed-out write
+	Node            string // the gateway node holding it ("" for a node running alone)
 	Transport       string // "websocket", "socketio-polling" or "socketio-websocket"
 }
 
@@ -104,6 +106,10 @@ type SessionFilter struct {
 	Role             Role
 	Identity         string
 	RemoteAddrPrefix string
+	// After and Limit are a page hint: the server wants the sessions whose ID sorts after After,
+	// and no more than Limit of them (0: all). A backend may ignore them and return every match.
+	After string
+	Limit int
 }
 
 // Match reports whether s passes f.
@@ -210,8 +216,34 @@ type StatsSnapshot struct {
 	CertificateGeneration uint64
 	Certificates          []CertificateExpiry
 	Reloads               []ReloadStats
-	MemoryBudgetBytes     uint64 // limits.memory_budget
-	MemoryInUseBytes      uint64 // held of it now
+	MemoryBudgetBytes     uint64        // limits.memory_budget
+	MemoryInUseBytes      uint64        // held of it now
+	Nodes                 []NodeStats   // cluster-wide GetStats: each node's listeners (Listeners is then the total)
+	MissingNodes          []string      // known nodes that did not answer in time
+	Cluster               *ClusterStats // this node's cluster link; nil for a node running alone
+}
+
+// NodeStats are one node's listener counters.
+type NodeStats struct {
+	Node      string
+	Listeners []ListenerStats // empty when it did not answer
+	Up        bool            // heard from within 3 heartbeat intervals
+	LastSeen  time.Time
+}
+
+// ClusterStats describe this node's link to the NATS cluster.
+type ClusterStats struct {
+	LinkUp                  bool   // false: degraded, serving its own sessions only
+	NodesSeen               uint64 // nodes known, this one included
+	MessagesIn, MessagesOut uint64
+	Dropped                 uint64 // not sent, dropped by a slow handler, or not delivered by a node
+	Server                  string // NATS server connected to; "" when down
+}
+
+// Device is one connected device of the cluster.
+type Device struct {
+	Identity, Node, SessionID string
+	ConnectedAt               time.Time
 }
 
 // Failure is one failed handshake.
@@ -224,6 +256,7 @@ type Failure struct {
 	Reason            string // a handshake failure reason, as in ListenerStats.HandshakeFailures
 	Message           string // one-line detail
 	ClientCertSubject string
+	Node              string // the gateway node whose listener refused it
 	SubReason         string // for "unauthenticated": why the credentials were refused, e.g. "expired"
 	ClientCertIssuer  string
 	ClientCertSerial  string   // lowercase hex

@@ -4,6 +4,15 @@
 // and offers the operations an operator runs on it (reload, rolling
 // reconnect, reload impact, failures, sessions; see operations.go).
 //
+// With cfg.Cluster.Enabled() the node joins a NATS cluster (clusternode.go):
+// the hub runs over a cluster.Broker, acknowledged publishes count reached
+// on every node, the newest device session wins across nodes, and the
+// cluster-wide operations of the admin API (clusterops.go, clusterstats.go)
+// are scatter-gather requests that every node answers for its own sessions.
+// Alone, the same operations answer for this node. The broker's goroutines
+// are the broker's; the cluster node owns the background reconnects it runs
+// for other nodes, stopped by Shutdown after the broker is closed.
+//
 // Lifecycle: New builds everything and binds nothing; Start binds both
 // listeners and serves them on goroutines the Gateway owns (accept loops,
 // the certificate file watcher, the JWT verifiers' JWKS refresh of
@@ -64,7 +73,9 @@ type Gateway struct {
 	sioProto *protocol.SocketIO // its events → channels
 	sioWG    sync.WaitGroup     // Socket.IO WebSocket transports (sessions not in the registry)
 	appAuth  *appAuth
-	stopAuth context.CancelFunc // ends the verifiers' JWKS refresh (set by Start)
+	stopAuth context.CancelFunc    // ends the verifiers' JWKS refresh (set by Start)
+	cl       *clusterNode          // nil when this node runs alone; see clusternode.go
+	handlers map[string]rpcHandler // cluster-wide operations by method; see clusterops.go
 
 	appLimits, deviceLimits, sioLimits session.Limits
 	budget                             *limit.Budget      // process-wide, shared by every session
@@ -104,9 +115,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	g.names = certs.NewNameLog(0)
 	g.certs.SetNameLog(g.names, cfg.TLS.NamesWindow)
 	g.newLimits()
-	g.hub = hub.New(cfg.Node, nil)
+	if err := g.newHub(); err != nil {
+		return nil, err
+	}
 	g.hub.SetDirect(g.deviceFor)
-	g.appProto = &protocol.App{Hub: g.hub, Subscribe: cfg.App.Subscribe, Publish: cfg.App.Publish, Log: log, Ended: g.ended,
+	g.appProto = &protocol.App{Hub: g.hub, Route: g.route, Subscribe: cfg.App.Subscribe, Publish: cfg.App.Publish, Log: log, Ended: g.ended,
 		Refresh: g.appAuth.refresher()}
 	g.devProto = &protocol.Device{Hub: g.hub, Log: log, Ended: g.ended}
 	if err := g.newListeners(); err != nil {
@@ -340,7 +353,7 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 	errs = append(errs, <-appDone)
 	g.stopAuthentication()
 	g.wg.Wait()
-	errs = append(errs, g.hub.Close())
+	errs = append(errs, g.hub.Close(), g.closeCluster())
 	for _, s := range []*logsample.Sampler{g.app.Counters.Sample, g.device.Counters.Sample, g.sample} {
 		s.Close() // writes the last summaries
 	}

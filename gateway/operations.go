@@ -152,12 +152,13 @@ func (g *Gateway) Reconnect(ctx context.Context, below uint64, listenerName stri
 	return len(targets), nil
 }
 
-// Publish publishes m and returns how many sessions accepted it.
+// Publish publishes m and returns how many sessions accepted it, on every
+// node of a cluster (see route; with NATS away, on this node).
 func (g *Gateway) Publish(ctx context.Context, m hub.Message) (int, error) {
 	if err := hub.ValidChannel(m.Channel); err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return g.hub.Publish(ctx, m)
+	return g.route(ctx, m)
 }
 
 // Subscribe calls fn, one call at a time, for every message on a channel

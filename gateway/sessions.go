@@ -51,6 +51,7 @@ func (g *Gateway) start(s *session.Session, done func()) {
 			g.log.Info("device session replaced by a newer one", "identity", s.Info().Identity, "old", old.ID(), "new", s.ID())
 		}
 	}
+	g.claimIdentity(s)
 	if g.draining.Load() {
 		s.Close(ws.StatusGoingAway, "server shutting down")
 	}

@@ -66,9 +66,14 @@ func (b *bench) dialDevice(ctx context.Context, i int) (*conn, error) {
 	return b.d.dial(ctx, raw, header, tc)
 }
 
-// dialApp connects an app client to /ws.
+// dialApp connects an app client to /ws (of the first --app-url).
 func (b *bench) dialApp(ctx context.Context) (*conn, error) {
-	return b.d.dial(ctx, b.o.appURL, nil, nil)
+	return b.d.dial(ctx, b.o.appURLs[0], nil, nil)
+}
+
+// dialAppN connects app client i to /ws of the i-th --app-url, round robin.
+func (b *bench) dialAppN(ctx context.Context, i int) (*conn, error) {
+	return b.d.dial(ctx, b.o.appURLs[i%len(b.o.appURLs)], nil, nil)
 }
 
 // subscribe sends a subscribe request for pattern and waits for its ack.
@@ -141,8 +146,8 @@ func (b *bench) dialSubscriber(pattern string, timeout time.Duration) func(conte
 	if b.o.socketIO {
 		return b.dialSocketIO(pattern, timeout)
 	}
-	return func(ctx context.Context, _ int) (*conn, error) {
-		c, err := b.dialApp(ctx)
+	return func(ctx context.Context, i int) (*conn, error) {
+		c, err := b.dialAppN(ctx, i)
 		if err != nil {
 			return nil, err
 		}

@@ -12,8 +12,10 @@
 // count (--devices, --apps, --concurrency), refuses targets off loopback unless
 // --allow-remote is given, raises its own soft RLIMIT_NOFILE and refuses to start
 // when the connections asked for cannot fit. With --pid it reads the gateway's CPU
-// time and RSS from /proc/PID and reports server CPU per operation and KiB of RSS
-// per idle connection. It ends with exactly one line on stdout:
+// time and RSS from /proc/PID (with --more-pids, other processes' CPU added: a
+// cluster's nodes and nats-server) and reports server CPU per operation and KiB of
+// RSS per idle connection. --app-url may list several URLs: app clients spread
+// over them round robin. It ends with exactly one line on stdout:
 //
 //	RESULT scenario=fanout subs=1000 ... deliveries_per_s=... p99_us=... missing=0 server_cpu_us_per_delivery=...
 //

@@ -118,7 +118,8 @@ func (b *bench) fanout(ctx context.Context) (*result, error) {
 	}()
 
 	b.logf("fanout: publishing for %s (window %d, rate %g/s)", o.duration, st.window, o.rate)
-	m := startMeter(o.pid)
+	more, _ := parsePIDs(o.morePIDs) // checked by validate
+	m := startMeter(o.pid, more...)
 	first := time.Now()
 	published, stalls, err := b.publish(ctx, st, pubs)
 	if err != nil {

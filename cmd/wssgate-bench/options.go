@@ -24,6 +24,8 @@ type options struct {
 	scenario string
 
 	appURL, deviceURL string
+	appURLs           []string // appURL split at commas: app clients spread over them round robin
+	morePIDs          string   // --more-pids: other processes whose CPU counts as the server's
 	ca                string
 	insecure          bool
 	curves            string
@@ -68,7 +70,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	o := &options{scenario: args[0], progress: stderr}
 	fs := flag.NewFlagSet("wssgate-bench "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.appURL, "app-url", "wss://127.0.0.1:8443/ws", "the gateway's app WebSocket URL")
+	fs.StringVar(&o.appURL, "app-url", "wss://127.0.0.1:8443/ws", "the gateway's app WebSocket URL; several, comma-separated, spread app clients round robin (e.g. the nodes of a cluster)")
 	fs.StringVar(&o.deviceURL, "device-url", "wss://127.0.0.1:9443/device", "the gateway's device WebSocket URL")
 	fs.StringVar(&o.ca, "ca", "", "PEM file of the CA(s) that sign the gateway's certificate")
 	fs.BoolVar(&o.insecure, "insecure", false, "do not verify the gateway's certificate")
@@ -79,6 +81,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.key, "key", "", "device client key PEM file; {i} is the device index")
 	fs.StringVar(&o.localIPs, "local-ips", "", "source addresses, round robin: ranges and commas, e.g. 127.0.0.2-127.0.0.40")
 	fs.IntVar(&o.pid, "pid", 0, "the gateway's process id: report its CPU time and RSS from /proc")
+	fs.StringVar(&o.morePIDs, "more-pids", "", "comma-separated process ids whose CPU time is added to --pid's (a cluster's other nodes, nats-server)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow targets that are not loopback addresses")
 	fs.IntVar(&o.devices, "devices", 0, "devices (idle, command: default 100; fanout: publishers, default 1)")
 	fs.IntVar(&o.apps, "apps", 100, "app clients (idle, fanout: subscribers)")
@@ -136,6 +139,10 @@ func (o *options) validate() error {
 	if o.window == 0 && o.rate == 0 && o.scenario == "fanout" {
 		return fmt.Errorf("%w: fanout needs --window > 0 or --rate > 0 (an uncapped publisher only measures buffers)", errUsage)
 	}
+	o.appURLs = strings.Split(o.appURL, ",")
+	if _, err := parsePIDs(o.morePIDs); err != nil {
+		return fmt.Errorf("%w: --more-pids: %w", errUsage, err)
+	}
 	if (o.cert == "") != (o.key == "") {
 		return fmt.Errorf("%w: --cert and --key go together", errUsage)
 	}
@@ -146,7 +153,7 @@ func (o *options) validate() error {
 	if o.allowRemote {
 		return nil
 	}
-	for _, raw := range []string{o.appURL, o.deviceURL} {
+	for _, raw := range append(o.appURLs[:len(o.appURLs):len(o.appURLs)], o.deviceURL) {
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "wss" && u.Scheme != "ws") {
 			return fmt.Errorf("%w: bad URL %q: want wss://host:port/path", errUsage, raw)

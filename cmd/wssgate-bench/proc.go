@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"os"
 	"strconv"
@@ -92,6 +93,7 @@ func readCPUs() (cpuTimes, error) {
 // pid > 0), this process's CPU and how busy each CPU was.
 type meter struct {
 	pid          int
+	more         []int // --more-pids: their CPU time is added to the server's
 	t0, t1       time.Time
 	srv0, srv1   procSample
 	self0, self1 procSample
@@ -100,12 +102,12 @@ type meter struct {
 	stopped      bool
 }
 
-func startMeter(pid int) *meter {
-	m := &meter{pid: pid}
+func startMeter(pid int, more ...int) *meter {
+	m := &meter{pid: pid, more: more}
 	m.cpus0, _ = readCPUs()
 	m.self0, _ = readProc(os.Getpid())
 	if pid > 0 {
-		m.srv0, m.srvErr = readProc(pid)
+		m.srv0, m.srvErr = m.readServer()
 	}
 	m.t0 = time.Now()
 	return m
@@ -121,7 +123,7 @@ func (m *meter) stop() {
 	m.cpus1, _ = readCPUs()
 	m.self1, _ = readProc(os.Getpid())
 	if m.pid > 0 && m.srvErr == nil {
-		m.srv1, m.srvErr = readProc(m.pid)
+		m.srv1, m.srvErr = m.readServer()
 	}
 }
 
@@ -169,4 +171,31 @@ func (m *meter) add(r *result, ops int64, op string) {
 		// kernel threads and interrupts (loopback softirq among them).
 		r.float("others_cpu_pct", 100*max(busyAll-self-srv, 0)/wall, 1)
 	}
+}
+
+// readServer reads --pid, with the CPU time of --more-pids added (RSS stays --pid's).
+func (m *meter) readServer() (procSample, error) {
+	s, err := readProc(m.pid)
+	for _, p := range m.more {
+		o, err2 := readProc(p)
+		s.cpu += o.cpu
+		err = cmp.Or(err, err2)
+	}
+	return s, err
+}
+
+// parsePIDs parses a comma-separated list of process ids.
+func parsePIDs(s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("bad process id %q", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -174,6 +174,7 @@ func newOps(addr string, g *gateway.Gateway, stats admin.Stats) (*http.Server, n
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", admin.OpsHandler(stats, func() bool { return !g.Draining() }))
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { readiness(w, g) })
 	if ip := ln.Addr().(*net.TCPAddr).IP; ip.IsLoopback() {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -182,6 +183,25 @@ func newOps(addr string, g *gateway.Gateway, stats admin.Stats) (*http.Server, n
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln, nil
+}
+
+// readiness answers /readyz: 503 while draining, else 200, with the
+// cluster link in the body. With NATS down a node stays ready (it still
+// serves its own sessions behind the load balancer) and says "cluster: down".
+func readiness(w http.ResponseWriter, g *gateway.Gateway) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if g.Draining() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("not ready\n"))
+		return
+	}
+	body := "ready\n"
+	if c := g.ClusterLink(); c.Enabled && c.LinkUp {
+		body += fmt.Sprintf("cluster: up (%d nodes up)\n", c.NodesUp)
+	} else if c.Enabled {
+		body += "cluster: down (serving this node's sessions only)\n"
+	}
+	w.Write([]byte(body))
 }
 
 // serveOps runs the ops server until ctx ends.

@@ -4,13 +4,13 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/gobwas/ws"
 
 	"github.com/wssgate/wssgate/admin"
 	"github.com/wssgate/wssgate/gateway"
-	"github.com/wssgate/wssgate/gateway/auth"
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/hub"
 	"github.com/wssgate/wssgate/gateway/listener"
@@ -31,12 +31,13 @@ var (
 	_ admin.Messages     = (*backend)(nil)
 	_ admin.Stats        = (*backend)(nil)
 	_ admin.Names        = (*backend)(nil)
+	_ admin.Cluster      = (*backend)(nil)
 )
 
 // newBackends returns the admin backends of g.
 func newBackends(g *gateway.Gateway, version string) admin.Backends {
 	b := &backend{g: g, version: version}
-	return admin.Backends{Certificates: b, Sessions: b, Messages: b, Stats: b, Names: b}
+	return admin.Backends{Certificates: b, Sessions: b, Messages: b, Stats: b, Cluster: b, Names: b}
 }
 
 // adminErr maps the gateway's errors to the admin API's.
@@ -60,14 +61,14 @@ type marked struct{ err, kind error }
 func (e marked) Error() string   { return e.err.Error() }
 func (e marked) Unwrap() []error { return []error{e.err, e.kind} }
 
-func (b *backend) Certificates(context.Context) (admin.CertificateBundle, error) {
+func (b *backend) Certificates(ctx context.Context) (admin.CertificateBundle, error) {
 	cur := b.g.Certs().Current()
 	return admin.CertificateBundle{
 		Generation:       cur.Generation,
 		LoadedAt:         cur.LoadedAt,
 		Certificates:     certInfos(cur),
 		ClientCASubjects: cur.ClientCASubjects,
-		Warnings:         cur.Warnings,
+		Warnings:         append(slices.Clone(cur.Warnings), b.g.BundleWarnings(ctx)...),
 	}, nil
 }
 
@@ -98,18 +99,23 @@ func certInfos(bn *certs.Bundle) []admin.CertificateInfo {
 	return out
 }
 
-func (b *backend) ReloadCertificates(_ context.Context, r admin.ReloadRequest) (admin.ReloadResult, error) {
-	res, err := b.g.Reload(gateway.ReloadRequest{
+func (b *backend) ReloadCertificates(ctx context.Context, r admin.ReloadRequest) (admin.ReloadResult, error) {
+	req := gateway.ReloadRequest{
 		Trigger: "admin",
 		Source:  certs.Source{CertPEM: r.CertPEM, KeyPEM: r.KeyPEM, ClientCAPEM: r.ClientCAPEM},
 		DryRun:  r.DryRun,
 		Force:   r.Force,
-	})
+	}
+	reload := func() (gateway.ReloadResult, []string, error) { res, err := b.g.Reload(req); return res, nil, err }
+	if r.AllNodes {
+		reload = func() (gateway.ReloadResult, []string, error) { return b.g.ReloadAll(ctx, req) }
+	}
+	res, notes, err := reload()
 	if err != nil {
 		// Unreadable files included, a failed load is the bundle's fault.
 		return admin.ReloadResult{}, admin.Invalid(err)
 	}
-	out := admin.ReloadResult{Generation: res.Generation, Warnings: res.Bundle.Warnings, Certificates: certInfos(res.Bundle)}
+	out := admin.ReloadResult{Generation: res.Generation, Warnings: append(slices.Clone(res.Bundle.Warnings), notes...), Certificates: certInfos(res.Bundle)}
 	for _, s := range res.Refused {
 		out.Refused = append(out.Refused, admin.SessionImpact{
 			SessionID: s.Info.ID, Identity: s.Info.Identity, PeerCertSubject: s.Info.PeerCertSubject, Reason: s.Reason,
@@ -118,40 +124,56 @@ func (b *backend) ReloadCertificates(_ context.Context, r admin.ReloadRequest) (
 	return out, nil
 }
 
-func (b *backend) ListSessions(_ context.Context, f admin.SessionFilter) ([]admin.SessionInfo, error) {
-	var out []admin.SessionInfo
-	for _, v := range b.g.Sessions() {
-		if info := sessionInfo(v); f.Match(info) {
-			out = append(out, info)
-		}
+func (b *backend) ListSessions(ctx context.Context, f admin.SessionFilter) ([]admin.SessionInfo, error) {
+	all, _, err := b.g.ClusterSessions(ctx, gateway.SessionQuery{
+		Listener: f.Listener, Role: session.Role(f.Role), Identity: f.Identity, RemoteAddrPrefix: f.RemoteAddrPrefix,
+		After: f.After, Limit: f.Limit,
+	})
+	out := make([]admin.SessionInfo, len(all))
+	for i, s := range all {
+		out[i] = nodeSessionInfo(s)
 	}
-	return out, nil
+	return out, adminErr(err)
 }
 
-func (b *backend) Session(_ context.Context, id string) (admin.SessionInfo, error) {
-	v, err := b.g.Session(id)
-	return sessionInfo(v), adminErr(err)
+func (b *backend) Session(ctx context.Context, id string) (admin.SessionInfo, error) {
+	s, err := b.g.ClusterSession(ctx, id)
+	return nodeSessionInfo(s), adminErr(err)
 }
 
-func (b *backend) CloseSession(_ context.Context, id string, code int, reason string) error {
-	return adminErr(b.g.CloseSession(id, ws.StatusCode(code), reason))
+func (b *backend) CloseSession(ctx context.Context, id string, code int, reason string) error {
+	return adminErr(b.g.CloseClusterSession(ctx, id, ws.StatusCode(code), reason))
 }
 
-func (b *backend) CloseIdentity(_ context.Context, identity string, code int, reason string) (int, error) {
-	n, err := b.g.CloseIdentity(identity, ws.StatusCode(code), reason)
+func (b *backend) CloseIdentity(ctx context.Context, identity string, code int, reason string) (int, error) {
+	n, err := b.g.CloseClusterIdentity(ctx, identity, ws.StatusCode(code), reason)
 	return n, adminErr(err)
 }
 
-func (b *backend) SendToSession(_ context.Context, id string, f admin.Frame) error {
-	return adminErr(b.g.SendToSession(id, f.Binary, f.Data))
+func (b *backend) SendToSession(ctx context.Context, id string, f admin.Frame) error {
+	return adminErr(b.g.SendToClusterSession(ctx, id, f.Binary, f.Data))
 }
 
 func (b *backend) WatchSessions(_ context.Context, fn func(admin.SessionEvent)) (func(), error) {
-	return b.g.WatchSessions(func(e session.Event) { fn(event(e)) }), nil
+	return b.g.WatchCluster(func(e gateway.NodeEvent) {
+		ev := event(e.Event)
+		ev.Session.Node = e.Node
+		fn(ev)
+	})
 }
 
 func (b *backend) ReconnectSessions(ctx context.Context, r admin.ReconnectRequest) (int, error) {
-	return b.g.Reconnect(ctx, r.BelowGeneration, r.Listener, r.RatePerSecond)
+	n, _, err := b.g.ReconnectCluster(ctx, r.BelowGeneration, r.Listener, r.RatePerSecond)
+	return n, err
+}
+
+func (b *backend) Devices(ctx context.Context, prefix string) ([]admin.Device, error) {
+	ds, _ := b.g.Devices(ctx, prefix)
+	out := make([]admin.Device, len(ds))
+	for i, d := range ds {
+		out[i] = admin.Device{Identity: d.Identity, Node: d.Node, SessionID: d.SessionID, ConnectedAt: d.ConnectedAt}
+	}
+	return out, nil
 }
 
 func (b *backend) Publish(ctx context.Context, m admin.Message) (int, error) {
@@ -190,6 +212,12 @@ func infoOf(i session.Info) admin.SessionInfo {
 	}
 }
 
+func nodeSessionInfo(s gateway.NodeSession) admin.SessionInfo {
+	info := sessionInfo(s.SessionView)
+	info.Node = s.Node
+	return info
+}
+
 func sessionInfo(v gateway.SessionView) admin.SessionInfo {
 	info := infoOf(v.Info)
 	info.LastActivity = v.Live.LastActivity
@@ -216,16 +244,21 @@ func event(e session.Event) admin.SessionEvent {
 	return ev
 }
 
-// Stats reads every counter once.
+// Stats reads every counter of this node once (the metrics), with its cluster link.
 func (b *backend) Stats(context.Context) (admin.StatsSnapshot, error) {
 	snap := admin.StatsSnapshot{Process: admin.CurrentProcess(b.g.Started(), b.version)}
-	for _, l := range b.g.Listeners() {
+	for _, l := range b.g.ListenerSnapshots() {
 		ls := listenerStats(l)
 		if l.Name == gateway.AppListener {
 			open, total := b.g.ProxiedWebSockets()
 			ls.ProxiedWebSocketsOpen, ls.ProxiedWebSocketsTotal = uint64(max(open, 0)), total
 		}
 		snap.Listeners = append(snap.Listeners, ls)
+	}
+	if c := b.g.ClusterLink(); c.Enabled {
+		snap.Cluster = &admin.ClusterStats{
+			LinkUp: c.LinkUp, NodesSeen: uint64(c.NodesSeen), MessagesIn: c.In, MessagesOut: c.Out, Dropped: c.Dropped, Server: c.Server,
+		}
 	}
 	counts := b.g.ReloadCounts()
 	for _, t := range gateway.ReloadTriggers {
@@ -242,53 +275,62 @@ func (b *backend) Stats(context.Context) (admin.StatsSnapshot, error) {
 	return snap, nil
 }
 
+// ClusterStats is Stats with every node's listeners; Listeners become
+// the totals over the nodes that answered.
+func (b *backend) ClusterStats(ctx context.Context) (admin.StatsSnapshot, error) {
+	snap, err := b.Stats(ctx)
+	if err != nil || snap.Cluster == nil {
+		return snap, err
+	}
+	cs := b.g.ClusterStats(ctx)
+	snap.Listeners, snap.MissingNodes = nil, cs.Missing
+	for _, l := range cs.Total {
+		snap.Listeners = append(snap.Listeners, listenerStats(l))
+	}
+	for _, n := range cs.Nodes {
+		ns := admin.NodeStats{Node: n.Node, Up: n.Up, LastSeen: n.LastSeen}
+		for _, l := range n.Listeners {
+			ns.Listeners = append(ns.Listeners, listenerStats(l))
+		}
+		snap.Nodes = append(snap.Nodes, ns)
+	}
+	return snap, nil
+}
+
 // listenerStats maps one listener's counters; every failure reason is
 // there, 0 included, so that rates work from the first failure on.
-func listenerStats(l *listener.Counters) admin.ListenerStats {
-	ls := admin.ListenerStats{
+func listenerStats(l gateway.ListenerSnapshot) admin.ListenerStats {
+	return admin.ListenerStats{
 		Name:               l.Name,
 		Address:            l.Address,
 		Role:               admin.Role(l.Role),
-		OpenSessions:       uint64(max(l.Open.Load(), 0)),
-		HandshakesOK:       l.HandshakesOK.Load(),
-		HandshakeFailures:  map[string]uint64{},
-		MessagesIn:         l.Sessions.MsgsIn.Load(),
-		MessagesOut:        l.Sessions.MsgsOut.Load(),
-		BytesIn:            l.Sessions.BytesIn.Load(),
-		BytesOut:           l.Sessions.BytesOut.Load(),
-		SlowConsumerCloses: l.Sessions.SlowCloses.Load(),
-		Drops:              l.Sessions.Drops.Load(),
-		NamesNotCovered:    l.Failures(listener.NameNotCovered),
+		OpenSessions:       l.Open,
+		HandshakesOK:       l.HandshakesOK,
+		HandshakeFailures:  l.Failures,
+		MessagesIn:         l.MsgsIn,
+		MessagesOut:        l.MsgsOut,
+		BytesIn:            l.BytesIn,
+		BytesOut:           l.BytesOut,
+		SlowConsumerCloses: l.SlowCloses,
+		Drops:              l.Drops,
+		NamesNotCovered:    l.Failures[listener.NameNotCovered.String()],
 
-		ClientCertRejections: l.CertRejects(),
-		AuthFailures:         map[string]uint64{},
-		SessionCloses:        l.Sessions.Closes.ByCode(),
+		ClientCertRejections: l.CertRejects,
+		AuthFailures:         l.AuthFailures,
+		SessionCloses:        l.SessionCloses,
 	}
-	for _, r := range listener.Reasons() {
-		ls.HandshakeFailures[r.String()] = l.Failures(r)
-	}
-	got := l.AuthFailures()
-	for _, r := range auth.SubReasons() {
-		ls.AuthFailures[string(r)] = got[string(r)]
-	}
-	return ls
 }
 
-// Failures returns recent failed handshakes, newest first.
-func (b *backend) Failures(_ context.Context, f admin.FailureFilter) ([]admin.Failure, error) {
-	var out []admin.Failure
-	for _, x := range b.g.Failures() {
-		af := admin.Failure{
+// Failures returns recent failed handshakes of every node, newest first.
+func (b *backend) Failures(ctx context.Context, f admin.FailureFilter) ([]admin.Failure, error) {
+	fs, _ := b.g.ClusterFailures(ctx, gateway.FailureQuery{Listener: f.Listener, Since: f.Since, Limit: f.Limit})
+	out := make([]admin.Failure, len(fs))
+	for i, x := range fs {
+		out[i] = admin.Failure{
 			Time: x.Time, Listener: x.Listener, RemoteAddr: x.Remote, ServerName: x.ServerName, Stage: x.Stage,
 			Reason: x.Reason.String(), Message: x.Message, ClientCertSubject: x.ClientCertSubject, SubReason: x.SubReason,
 			ClientCertIssuer: x.ClientCertIssuer, ClientCertSerial: x.ClientCertSerial, ClientCertSHA256: x.ClientCertSHA256,
-			CertificateSANs: x.CertificateSANs, Name: x.Name,
-		}
-		if f.Match(af) {
-			out = append(out, af)
-		}
-		if f.Limit > 0 && len(out) == f.Limit {
-			break
+			CertificateSANs: x.CertificateSANs, Name: x.Name, Node: x.Node,
 		}
 	}
 	return out, nil

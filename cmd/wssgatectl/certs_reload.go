@@ -15,6 +15,7 @@ func (c *cli) runCertsReload(ctx context.Context, args []string) error {
 	fs := c.newFlags()
 	dryRun := fs.Bool("dry-run", false, "validate and report without swapping")
 	force := fs.Bool("force", false, "apply a bundle that stops covering names clients used recently (see certs names)")
+	allNodes := fs.Bool("all-nodes", false, "then reload every other node of the cluster (each outcome is a warning line)")
 	certFile := fs.String("cert", "", "certificate chain `F` (PEM, leaf first) to send instead of the server re-reading its files\n(here --cert/--key name the bundle: give the mTLS client ones before the command)")
 	keyFile := fs.String("key", "", "private key `F` (PEM) matching --cert")
 	caFile := fs.String("client-ca", "", "client CA bundle `F` (PEM) to send")
@@ -26,7 +27,7 @@ func (c *cli) runCertsReload(ctx context.Context, args []string) error {
 	if (*certFile == "") != (*keyFile == "") {
 		return c.usageErrorf("--cert and --key must be given together")
 	}
-	req := &adminv1.ReloadCertificatesRequest{DryRun: *dryRun, Force: *force}
+	req := &adminv1.ReloadCertificatesRequest{DryRun: *dryRun, Force: *force, AllNodes: *allNodes}
 	for _, f := range []struct {
 		name string
 		dst  *[]byte

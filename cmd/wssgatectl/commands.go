@@ -20,7 +20,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"certs show", "", "describe the served certificates", (*cli).runCertsShow},
-		{"certs reload", "[--dry-run] [--force] [--cert F --key F] [--client-ca F]", "re-read (or replace) and validate the certificates, then swap them", (*cli).runCertsReload},
+		{"certs reload", "[--dry-run] [--force] [--all-nodes] [--cert F --key F] [--client-ca F]", "re-read (or replace) and validate the certificates, then swap them", (*cli).runCertsReload},
 		{"certs names", "[--within DURATION]", "list the names (SNI or dialled IP) clients used recently, and whether the certificates cover them", (*cli).runCertsNames},
 		{"sessions list", "[--listener L] [--role app|device] [--identity I] [--remote PREFIX]", "list the open sessions", (*cli).runSessionsList},
 		{"sessions show", "ID", "describe one session", (*cli).runSessionsShow},
@@ -32,6 +32,7 @@ func commands() []command {
 		{"watch", "[--listener L] [--role app|device] [--count N]", "print session connect and disconnect events as they happen", (*cli).runWatch},
 		{"stats", "", "print per-listener counters and process figures", (*cli).runStats},
 		{"failures", "[--listener L] [--since DURATION] [--limit N]", "list recent failed handshakes, newest first", (*cli).runFailures},
+		{"devices", "[--prefix P]", "list the connected devices of every node (identity, node, session, since)", (*cli).runDevices},
 	}
 }
 

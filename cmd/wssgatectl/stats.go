@@ -54,6 +54,9 @@ func (c *cli) runStats(ctx context.Context, args []string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := c.printCluster(resp); err != nil {
+		return err
+	}
 	if len(resp.GetCertificates()) == 0 {
 		return nil
 	}

@@ -1,7 +1,8 @@
 // Package cluster joins wssgate nodes through NATS: a hub.Broker (Broker), node membership from
 // heartbeats (Members), a scatter-gather RPC for the cluster-wide admin API (Handle, Call,
-// CallAll) and the cross-node "newest session wins" helpers (Newer, AnnounceIdentity,
-// OnIdentity). The subpackage clustertest starts an embedded NATS cluster for tests.
+// CallAll), the cross-node "newest session wins" helpers (Newer, AnnounceIdentity,
+// OnIdentity) and system messages on <name>._sys.<kind> (PublishSys, SubscribeSys: the
+// gateway's session events). The subpackage clustertest starts an embedded NATS cluster for tests.
 //
 // # Subjects
 //

@@ -16,6 +16,8 @@
 // subscriptions) and fans each published message out to every matching local Subscriber, at most
 // once per subscriber, then hands it to the Broker for other nodes. Messages that come back from
 // the Broker with this node's id as Origin are ignored: they were delivered locally already.
+// DeliverLocal delivers to the local subscribers only (a cluster's scatter-gather publish, where
+// every node counts its own recipients).
 //
 // # Concurrency contract
 //

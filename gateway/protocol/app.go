@@ -13,6 +13,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/wssgate/wssgate/gateway/auth"
+	"github.com/wssgate/wssgate/gateway/cluster"
 	"github.com/wssgate/wssgate/gateway/hub"
 	"github.com/wssgate/wssgate/gateway/session"
 )
@@ -34,6 +35,9 @@ type App struct {
 	Refresh func(ctx context.Context, identity, token string) (time.Time, error)
 	// Ended runs once per session, after it closed and left the hub.
 	Ended func(*session.Session)
+	// Route publishes what app clients publish (/ws and Socket.IO), reporting
+	// reached across a cluster; nil: Hub.Publish.
+	Route func(context.Context, hub.Message) (reached int, err error)
 }
 
 // refreshTimeout bounds one refresh's verification (a JWKS refetch).
@@ -172,8 +176,12 @@ func (p *App) publish(allow []string, channel string, data []byte, binary bool) 
 	if !slices.ContainsFunc(allow, func(a string) bool { return hub.Match(a, channel) }) {
 		return -1, CodeForbidden, fmt.Errorf("publish to %s not allowed", channel)
 	}
-	n, err := p.Hub.Publish(context.Background(), hub.Message{Channel: channel, Binary: binary, Data: data})
-	if err != nil && !errors.Is(err, context.Canceled) {
+	publish := p.Hub.Publish
+	if p.Route != nil {
+		publish = p.Route
+	}
+	n, err := publish(context.Background(), hub.Message{Channel: channel, Binary: binary, Data: data})
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, cluster.ErrLinkDown) { // degraded: local reached
 		return n, CodeInternal, fmt.Errorf("publish to %s: %w", channel, err)
 	}
 	return n, "", nil

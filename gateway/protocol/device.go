@@ -2,12 +2,14 @@ package protocol
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 
 	"github.com/gobwas/ws"
 
 	"github.com/wssgate/wssgate/gateway/auth"
+	"github.com/wssgate/wssgate/gateway/cluster"
 	"github.com/wssgate/wssgate/gateway/hub"
 	"github.com/wssgate/wssgate/gateway/session"
 	"github.com/wssgate/wssgate/gateway/wire"
@@ -62,7 +64,7 @@ var (
 
 func (c *deviceConn) OnMessage(s *session.Session, op ws.OpCode, data []byte) {
 	m := hub.Message{Channel: c.up, Binary: op == ws.OpBinary, Data: data}
-	if _, err := c.p.Hub.Publish(context.Background(), m); err != nil {
+	if _, err := c.p.Hub.Publish(context.Background(), m); err != nil && !errors.Is(err, cluster.ErrLinkDown) {
 		c.p.Log.Warn("device publish failed", "session", s.ID(), "channel", m.Channel, "err", err)
 	}
 }

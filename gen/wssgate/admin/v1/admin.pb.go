@@ -439,7 +439,10 @@ type ReloadCertificatesRequest struct {
 	// force applies a bundle that stops covering names clients used recently (see ListNames),
 	// with a warning; without it such a reload returns INVALID_ARGUMENT naming each name and
 	// its count. Configured hostnames are checked anyway.
-	Force         bool `protobuf:"varint,5,opt,name=force,proto3" json:"force,omitempty"`
+	Force bool `protobuf:"varint,5,opt,name=force,proto3" json:"force,omitempty"`
+	// all_nodes then makes every other node of the cluster re-read its files; each other
+	// node's outcome is a line of the response's warnings. Refused with PEM bytes.
+	AllNodes      bool `protobuf:"varint,6,opt,name=all_nodes,json=allNodes,proto3" json:"all_nodes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -505,6 +508,13 @@ func (x *ReloadCertificatesRequest) GetClientCaPem() []byte {
 func (x *ReloadCertificatesRequest) GetForce() bool {
 	if x != nil {
 		return x.Force
+	}
+	return false
+}
+
+func (x *ReloadCertificatesRequest) GetAllNodes() bool {
+	if x != nil {
+		return x.AllNodes
 	}
 	return false
 }
@@ -727,7 +737,9 @@ type Session struct {
 	// transport is "websocket" for a WebSocket speaking the listener's own protocol, or
 	// "socketio-polling" / "socketio-websocket" for a Socket.IO client (HTTP long-polling, or
 	// a WebSocket after the upgrade or from the start).
-	Transport     string `protobuf:"bytes,27,opt,name=transport,proto3" json:"transport,omitempty"`
+	Transport string `protobuf:"bytes,27,opt,name=transport,proto3" json:"transport,omitempty"`
+	// node is the gateway node that holds the session (the configured node name).
+	Node          string `protobuf:"bytes,28,opt,name=node,proto3" json:"node,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -947,6 +959,13 @@ func (x *Session) GetAuthExpiresAt() *timestamppb.Timestamp {
 func (x *Session) GetTransport() string {
 	if x != nil {
 		return x.Transport
+	}
+	return ""
+}
+
+func (x *Session) GetNode() string {
+	if x != nil {
+		return x.Node
 	}
 	return ""
 }
@@ -1512,7 +1531,9 @@ type WatchSessionsResponse struct {
 	// without a close frame).
 	CloseCode uint32 `protobuf:"varint,4,opt,name=close_code,json=closeCode,proto3" json:"close_code,omitempty"`
 	// reason explains a disconnect, e.g. "closed by admin", "slow consumer", "read: EOF".
-	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// node is the gateway node where it happened.
+	Node          string `protobuf:"bytes,6,opt,name=node,proto3" json:"node,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1578,6 +1599,13 @@ func (x *WatchSessionsResponse) GetCloseCode() uint32 {
 func (x *WatchSessionsResponse) GetReason() string {
 	if x != nil {
 		return x.Reason
+	}
+	return ""
+}
+
+func (x *WatchSessionsResponse) GetNode() string {
+	if x != nil {
+		return x.Node
 	}
 	return ""
 }
@@ -2446,8 +2474,15 @@ type GetStatsResponse struct {
 	MemoryBudgetBytes uint64 `protobuf:"varint,6,opt,name=memory_budget_bytes,json=memoryBudgetBytes,proto3" json:"memory_budget_bytes,omitempty"`
 	// memory_in_use_bytes is how much of the budget is held now.
 	MemoryInUseBytes uint64 `protobuf:"varint,7,opt,name=memory_in_use_bytes,json=memoryInUseBytes,proto3" json:"memory_in_use_bytes,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// nodes are the cluster's nodes with their own listener counters (in a cluster, listeners
+	// above is the total over the nodes that answered); empty for a node running alone.
+	Nodes []*NodeStats `protobuf:"bytes,8,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	// missing_nodes are the known nodes that did not answer in time.
+	MissingNodes []string `protobuf:"bytes,9,rep,name=missing_nodes,json=missingNodes,proto3" json:"missing_nodes,omitempty"`
+	// cluster is this node's link to the cluster; unset for a node running alone.
+	Cluster       *ClusterStats `protobuf:"bytes,10,opt,name=cluster,proto3" json:"cluster,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetStatsResponse) Reset() {
@@ -2529,6 +2564,193 @@ func (x *GetStatsResponse) GetMemoryInUseBytes() uint64 {
 	return 0
 }
 
+func (x *GetStatsResponse) GetNodes() []*NodeStats {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
+func (x *GetStatsResponse) GetMissingNodes() []string {
+	if x != nil {
+		return x.MissingNodes
+	}
+	return nil
+}
+
+func (x *GetStatsResponse) GetCluster() *ClusterStats {
+	if x != nil {
+		return x.Cluster
+	}
+	return nil
+}
+
+// NodeStats are one node's counters.
+type NodeStats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// node is the node's configured name.
+	Node string `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	// listeners are its per-listener counters; empty when it did not answer.
+	Listeners []*ListenerStats `protobuf:"bytes,2,rep,name=listeners,proto3" json:"listeners,omitempty"`
+	// up is false for a node not heard from for 3 heartbeat intervals.
+	Up bool `protobuf:"varint,3,opt,name=up,proto3" json:"up,omitempty"`
+	// last_seen is when its last heartbeat arrived.
+	LastSeen      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeStats) Reset() {
+	*x = NodeStats{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeStats) ProtoMessage() {}
+
+func (x *NodeStats) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeStats.ProtoReflect.Descriptor instead.
+func (*NodeStats) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *NodeStats) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *NodeStats) GetListeners() []*ListenerStats {
+	if x != nil {
+		return x.Listeners
+	}
+	return nil
+}
+
+func (x *NodeStats) GetUp() bool {
+	if x != nil {
+		return x.Up
+	}
+	return false
+}
+
+func (x *NodeStats) GetLastSeen() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeen
+	}
+	return nil
+}
+
+// ClusterStats describe this node's link to the NATS cluster.
+type ClusterStats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// link_up is true while connected to a NATS server; false means degraded: this node
+	// serves its own sessions only.
+	LinkUp bool `protobuf:"varint,1,opt,name=link_up,json=linkUp,proto3" json:"link_up,omitempty"`
+	// nodes_seen counts the nodes known, this one included.
+	NodesSeen uint64 `protobuf:"varint,2,opt,name=nodes_seen,json=nodesSeen,proto3" json:"nodes_seen,omitempty"`
+	// messages_in counts channel messages received from NATS.
+	MessagesIn uint64 `protobuf:"varint,3,opt,name=messages_in,json=messagesIn,proto3" json:"messages_in,omitempty"`
+	// messages_out counts channel messages sent to NATS.
+	MessagesOut uint64 `protobuf:"varint,4,opt,name=messages_out,json=messagesOut,proto3" json:"messages_out,omitempty"`
+	// dropped counts messages not sent (link down), dropped by a slow handler, or not
+	// delivered by a node: delivery across nodes is at most once, never silently lost.
+	Dropped uint64 `protobuf:"varint,5,opt,name=dropped,proto3" json:"dropped,omitempty"`
+	// server is the NATS server connected to (credentials redacted); empty when down.
+	Server        string `protobuf:"bytes,6,opt,name=server,proto3" json:"server,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClusterStats) Reset() {
+	*x = ClusterStats{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterStats) ProtoMessage() {}
+
+func (x *ClusterStats) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterStats.ProtoReflect.Descriptor instead.
+func (*ClusterStats) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ClusterStats) GetLinkUp() bool {
+	if x != nil {
+		return x.LinkUp
+	}
+	return false
+}
+
+func (x *ClusterStats) GetNodesSeen() uint64 {
+	if x != nil {
+		return x.NodesSeen
+	}
+	return 0
+}
+
+func (x *ClusterStats) GetMessagesIn() uint64 {
+	if x != nil {
+		return x.MessagesIn
+	}
+	return 0
+}
+
+func (x *ClusterStats) GetMessagesOut() uint64 {
+	if x != nil {
+		return x.MessagesOut
+	}
+	return 0
+}
+
+func (x *ClusterStats) GetDropped() uint64 {
+	if x != nil {
+		return x.Dropped
+	}
+	return 0
+}
+
+func (x *ClusterStats) GetServer() string {
+	if x != nil {
+		return x.Server
+	}
+	return ""
+}
+
 // ListFailuresRequest filters the failure history. Empty filters match everything.
 type ListFailuresRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2544,7 +2766,7 @@ type ListFailuresRequest struct {
 
 func (x *ListFailuresRequest) Reset() {
 	*x = ListFailuresRequest{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2556,7 +2778,7 @@ func (x *ListFailuresRequest) String() string {
 func (*ListFailuresRequest) ProtoMessage() {}
 
 func (x *ListFailuresRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2569,7 +2791,7 @@ func (x *ListFailuresRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFailuresRequest.ProtoReflect.Descriptor instead.
 func (*ListFailuresRequest) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListFailuresRequest) GetListener() string {
@@ -2627,14 +2849,16 @@ type HandshakeFailure struct {
 	CertificateSans []string `protobuf:"bytes,13,rep,name=certificate_sans,json=certificateSans,proto3" json:"certificate_sans,omitempty"`
 	// name is the SNI, or the IP dialled without SNI, that the served certificate did not
 	// cover (reason "name_not_covered").
-	Name          string `protobuf:"bytes,14,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,14,opt,name=name,proto3" json:"name,omitempty"`
+	// node is the gateway node whose listener refused the handshake.
+	Node          string `protobuf:"bytes,15,opt,name=node,proto3" json:"node,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HandshakeFailure) Reset() {
 	*x = HandshakeFailure{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2646,7 +2870,7 @@ func (x *HandshakeFailure) String() string {
 func (*HandshakeFailure) ProtoMessage() {}
 
 func (x *HandshakeFailure) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2659,7 +2883,7 @@ func (x *HandshakeFailure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandshakeFailure.ProtoReflect.Descriptor instead.
 func (*HandshakeFailure) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *HandshakeFailure) GetTime() *timestamppb.Timestamp {
@@ -2760,6 +2984,13 @@ func (x *HandshakeFailure) GetName() string {
 	return ""
 }
 
+func (x *HandshakeFailure) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
 // ListFailuresResponse lists failures, newest first.
 type ListFailuresResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2771,7 +3002,7 @@ type ListFailuresResponse struct {
 
 func (x *ListFailuresResponse) Reset() {
 	*x = ListFailuresResponse{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2783,7 +3014,7 @@ func (x *ListFailuresResponse) String() string {
 func (*ListFailuresResponse) ProtoMessage() {}
 
 func (x *ListFailuresResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2796,7 +3027,7 @@ func (x *ListFailuresResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFailuresResponse.ProtoReflect.Descriptor instead.
 func (*ListFailuresResponse) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListFailuresResponse) GetFailures() []*HandshakeFailure {
@@ -2818,7 +3049,7 @@ type ListNamesRequest struct {
 
 func (x *ListNamesRequest) Reset() {
 	*x = ListNamesRequest{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2830,7 +3061,7 @@ func (x *ListNamesRequest) String() string {
 func (*ListNamesRequest) ProtoMessage() {}
 
 func (x *ListNamesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2843,7 +3074,7 @@ func (x *ListNamesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNamesRequest.ProtoReflect.Descriptor instead.
 func (*ListNamesRequest) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListNamesRequest) GetWithin() *durationpb.Duration {
@@ -2870,7 +3101,7 @@ type NameUse struct {
 
 func (x *NameUse) Reset() {
 	*x = NameUse{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[33]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2882,7 +3113,7 @@ func (x *NameUse) String() string {
 func (*NameUse) ProtoMessage() {}
 
 func (x *NameUse) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[33]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2895,7 +3126,7 @@ func (x *NameUse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NameUse.ProtoReflect.Descriptor instead.
 func (*NameUse) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *NameUse) GetName() string {
@@ -2937,7 +3168,7 @@ type ListNamesResponse struct {
 
 func (x *ListNamesResponse) Reset() {
 	*x = ListNamesResponse{}
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2949,7 +3180,7 @@ func (x *ListNamesResponse) String() string {
 func (*ListNamesResponse) ProtoMessage() {}
 
 func (x *ListNamesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2962,12 +3193,177 @@ func (x *ListNamesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNamesResponse.ProtoReflect.Descriptor instead.
 func (*ListNamesResponse) Descriptor() ([]byte, []int) {
-	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListNamesResponse) GetNames() []*NameUse {
 	if x != nil {
 		return x.Names
+	}
+	return nil
+}
+
+// ListDevicesRequest filters the devices. Empty filters match everything.
+type ListDevicesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// identity_prefix keeps devices whose identity starts with it.
+	IdentityPrefix string `protobuf:"bytes,1,opt,name=identity_prefix,json=identityPrefix,proto3" json:"identity_prefix,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListDevicesRequest) Reset() {
+	*x = ListDevicesRequest{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDevicesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDevicesRequest) ProtoMessage() {}
+
+func (x *ListDevicesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDevicesRequest.ProtoReflect.Descriptor instead.
+func (*ListDevicesRequest) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ListDevicesRequest) GetIdentityPrefix() string {
+	if x != nil {
+		return x.IdentityPrefix
+	}
+	return ""
+}
+
+// ListDevicesResponse lists connected devices by identity.
+type ListDevicesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// devices are the matching devices.
+	Devices       []*Device `protobuf:"bytes,1,rep,name=devices,proto3" json:"devices,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDevicesResponse) Reset() {
+	*x = ListDevicesResponse{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDevicesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDevicesResponse) ProtoMessage() {}
+
+func (x *ListDevicesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDevicesResponse.ProtoReflect.Descriptor instead.
+func (*ListDevicesResponse) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ListDevicesResponse) GetDevices() []*Device {
+	if x != nil {
+		return x.Devices
+	}
+	return nil
+}
+
+// Device is one connected device.
+type Device struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// identity is the device's identity.
+	Identity string `protobuf:"bytes,1,opt,name=identity,proto3" json:"identity,omitempty"`
+	// node is the gateway node it is connected to.
+	Node string `protobuf:"bytes,2,opt,name=node,proto3" json:"node,omitempty"`
+	// session_id is its session's id.
+	SessionId string `protobuf:"bytes,3,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// connected_at is when the session connected.
+	ConnectedAt   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=connected_at,json=connectedAt,proto3" json:"connected_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Device) Reset() {
+	*x = Device{}
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Device) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Device) ProtoMessage() {}
+
+func (x *Device) ProtoReflect() protoreflect.Message {
+	mi := &file_wssgate_admin_v1_admin_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Device.ProtoReflect.Descriptor instead.
+func (*Device) Descriptor() ([]byte, []int) {
+	return file_wssgate_admin_v1_admin_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *Device) GetIdentity() string {
+	if x != nil {
+		return x.Identity
+	}
+	return ""
+}
+
+func (x *Device) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *Device) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *Device) GetConnectedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConnectedAt
 	}
 	return nil
 }
@@ -3005,13 +3401,14 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"generation\x18\x03 \x01(\x04R\n" +
 	"generation\x127\n" +
 	"\tloaded_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bloadedAt\x12\x1a\n" +
-	"\bwarnings\x18\x05 \x03(\tR\bwarnings\"\xa2\x01\n" +
+	"\bwarnings\x18\x05 \x03(\tR\bwarnings\"\xbf\x01\n" +
 	"\x19ReloadCertificatesRequest\x12\x17\n" +
 	"\adry_run\x18\x01 \x01(\bR\x06dryRun\x12\x19\n" +
 	"\bcert_pem\x18\x02 \x01(\fR\acertPem\x12\x17\n" +
 	"\akey_pem\x18\x03 \x01(\fR\x06keyPem\x12\"\n" +
 	"\rclient_ca_pem\x18\x04 \x01(\fR\vclientCaPem\x12\x14\n" +
-	"\x05force\x18\x05 \x01(\bR\x05force\"\x80\x02\n" +
+	"\x05force\x18\x05 \x01(\bR\x05force\x12\x1b\n" +
+	"\tall_nodes\x18\x06 \x01(\bR\ballNodes\"\x80\x02\n" +
 	"\x1aReloadCertificatesResponse\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x01 \x01(\x04R\n" +
@@ -3025,7 +3422,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1a\n" +
 	"\bidentity\x18\x02 \x01(\tR\bidentity\x128\n" +
 	"\x18peer_certificate_subject\x18\x03 \x01(\tR\x16peerCertificateSubject\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x85\b\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x99\b\n" +
 	"\aSession\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\blistener\x18\x02 \x01(\tR\blistener\x12*\n" +
@@ -3059,7 +3456,8 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\vauth_method\x18\x19 \x01(\tR\n" +
 	"authMethod\x12B\n" +
 	"\x0fauth_expires_at\x18\x1a \x01(\v2\x1a.google.protobuf.TimestampR\rauthExpiresAt\x12\x1c\n" +
-	"\ttransport\x18\x1b \x01(\tR\ttransport\"\xe9\x01\n" +
+	"\ttransport\x18\x1b \x01(\tR\ttransport\x12\x12\n" +
+	"\x04node\x18\x1c \x01(\tR\x04node\"\xe9\x01\n" +
 	"\x13ListSessionsRequest\x12\x1a\n" +
 	"\blistener\x18\x01 \x01(\tR\blistener\x12*\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x16.wssgate.admin.v1.RoleR\x04role\x12\x1a\n" +
@@ -3090,14 +3488,15 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x15SendToSessionResponse\"^\n" +
 	"\x14WatchSessionsRequest\x12\x1a\n" +
 	"\blistener\x18\x01 \x01(\tR\blistener\x12*\n" +
-	"\x04role\x18\x02 \x01(\x0e2\x16.wssgate.admin.v1.RoleR\x04role\"\xeb\x01\n" +
+	"\x04role\x18\x02 \x01(\x0e2\x16.wssgate.admin.v1.RoleR\x04role\"\xff\x01\n" +
 	"\x15WatchSessionsResponse\x126\n" +
 	"\x04type\x18\x01 \x01(\x0e2\".wssgate.admin.v1.SessionEventTypeR\x04type\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x123\n" +
 	"\asession\x18\x03 \x01(\v2\x19.wssgate.admin.v1.SessionR\asession\x12\x1d\n" +
 	"\n" +
 	"close_code\x18\x04 \x01(\rR\tcloseCode\x12\x16\n" +
-	"\x06reason\x18\x05 \x01(\tR\x06reason\"\x89\x01\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x12\n" +
+	"\x04node\x18\x06 \x01(\tR\x04node\"\x89\x01\n" +
 	"\x18ReconnectSessionsRequest\x12)\n" +
 	"\x10below_generation\x18\x01 \x01(\x04R\x0fbelowGeneration\x12\x1a\n" +
 	"\blistener\x18\x02 \x01(\tR\blistener\x12&\n" +
@@ -3167,7 +3566,7 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x11CertificateExpiry\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x16\n" +
 	"\x06serial\x18\x02 \x01(\tR\x06serial\x127\n" +
-	"\tnot_after\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bnotAfter\"\xaa\x03\n" +
+	"\tnot_after\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bnotAfter\"\xbc\x04\n" +
 	"\x10GetStatsResponse\x12=\n" +
 	"\tlisteners\x18\x01 \x03(\v2\x1f.wssgate.admin.v1.ListenerStatsR\tlisteners\x128\n" +
 	"\aprocess\x18\x02 \x01(\v2\x1e.wssgate.admin.v1.ProcessStatsR\aprocess\x125\n" +
@@ -3175,11 +3574,29 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\fcertificates\x18\x04 \x03(\v2#.wssgate.admin.v1.CertificateExpiryR\fcertificates\x12>\n" +
 	"\areloads\x18\x05 \x03(\v2$.wssgate.admin.v1.CertificateReloadsR\areloads\x12.\n" +
 	"\x13memory_budget_bytes\x18\x06 \x01(\x04R\x11memoryBudgetBytes\x12-\n" +
-	"\x13memory_in_use_bytes\x18\a \x01(\x04R\x10memoryInUseBytes\"y\n" +
+	"\x13memory_in_use_bytes\x18\a \x01(\x04R\x10memoryInUseBytes\x121\n" +
+	"\x05nodes\x18\b \x03(\v2\x1b.wssgate.admin.v1.NodeStatsR\x05nodes\x12#\n" +
+	"\rmissing_nodes\x18\t \x03(\tR\fmissingNodes\x128\n" +
+	"\acluster\x18\n" +
+	" \x01(\v2\x1e.wssgate.admin.v1.ClusterStatsR\acluster\"\xa7\x01\n" +
+	"\tNodeStats\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\tR\x04node\x12=\n" +
+	"\tlisteners\x18\x02 \x03(\v2\x1f.wssgate.admin.v1.ListenerStatsR\tlisteners\x12\x0e\n" +
+	"\x02up\x18\x03 \x01(\bR\x02up\x127\n" +
+	"\tlast_seen\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\"\xbc\x01\n" +
+	"\fClusterStats\x12\x17\n" +
+	"\alink_up\x18\x01 \x01(\bR\x06linkUp\x12\x1d\n" +
+	"\n" +
+	"nodes_seen\x18\x02 \x01(\x04R\tnodesSeen\x12\x1f\n" +
+	"\vmessages_in\x18\x03 \x01(\x04R\n" +
+	"messagesIn\x12!\n" +
+	"\fmessages_out\x18\x04 \x01(\x04R\vmessagesOut\x12\x18\n" +
+	"\adropped\x18\x05 \x01(\x04R\adropped\x12\x16\n" +
+	"\x06server\x18\x06 \x01(\tR\x06server\"y\n" +
 	"\x13ListFailuresRequest\x12\x1a\n" +
 	"\blistener\x18\x01 \x01(\tR\blistener\x120\n" +
 	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x14\n" +
-	"\x05limit\x18\x03 \x01(\x05R\x05limit\"\xbe\x04\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\"\xd2\x04\n" +
 	"\x10HandshakeFailure\x12.\n" +
 	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1a\n" +
 	"\blistener\x18\x02 \x01(\tR\blistener\x12%\n" +
@@ -3197,7 +3614,8 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x19client_certificate_serial\x18\v \x01(\tR\x17clientCertificateSerial\x12:\n" +
 	"\x19client_certificate_sha256\x18\f \x01(\tR\x17clientCertificateSha256\x12)\n" +
 	"\x10certificate_sans\x18\r \x03(\tR\x0fcertificateSans\x12\x12\n" +
-	"\x04name\x18\x0e \x01(\tR\x04name\"V\n" +
+	"\x04name\x18\x0e \x01(\tR\x04name\x12\x12\n" +
+	"\x04node\x18\x0f \x01(\tR\x04node\"V\n" +
 	"\x14ListFailuresResponse\x12>\n" +
 	"\bfailures\x18\x01 \x03(\v2\".wssgate.admin.v1.HandshakeFailureR\bfailures\"E\n" +
 	"\x10ListNamesRequest\x121\n" +
@@ -3210,7 +3628,17 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\tlast_seen\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x12\x18\n" +
 	"\acovered\x18\x04 \x01(\bR\acovered\"D\n" +
 	"\x11ListNamesResponse\x12/\n" +
-	"\x05names\x18\x01 \x03(\v2\x19.wssgate.admin.v1.NameUseR\x05names*;\n" +
+	"\x05names\x18\x01 \x03(\v2\x19.wssgate.admin.v1.NameUseR\x05names\"=\n" +
+	"\x12ListDevicesRequest\x12'\n" +
+	"\x0fidentity_prefix\x18\x01 \x01(\tR\x0eidentityPrefix\"I\n" +
+	"\x13ListDevicesResponse\x122\n" +
+	"\adevices\x18\x01 \x03(\v2\x18.wssgate.admin.v1.DeviceR\adevices\"\x96\x01\n" +
+	"\x06Device\x12\x1a\n" +
+	"\bidentity\x18\x01 \x01(\tR\bidentity\x12\x12\n" +
+	"\x04node\x18\x02 \x01(\tR\x04node\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x03 \x01(\tR\tsessionId\x12=\n" +
+	"\fconnected_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vconnectedAt*;\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\f\n" +
 	"\bROLE_APP\x10\x01\x12\x0f\n" +
@@ -3218,7 +3646,8 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\x10SessionEventType\x12\"\n" +
 	"\x1eSESSION_EVENT_TYPE_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cSESSION_EVENT_TYPE_CONNECTED\x10\x01\x12#\n" +
-	"\x1fSESSION_EVENT_TYPE_DISCONNECTED\x10\x022\xe2\t\n" +
+	"\x1fSESSION_EVENT_TYPE_DISCONNECTED\x10\x022\xbe\n" +
+	"\n" +
 	"\fAdminService\x12f\n" +
 	"\x0fGetCertificates\x12(.wssgate.admin.v1.GetCertificatesRequest\x1a).wssgate.admin.v1.GetCertificatesResponse\x12o\n" +
 	"\x12ReloadCertificates\x12+.wssgate.admin.v1.ReloadCertificatesRequest\x1a,.wssgate.admin.v1.ReloadCertificatesResponse\x12]\n" +
@@ -3233,7 +3662,8 @@ const file_wssgate_admin_v1_admin_proto_rawDesc = "" +
 	"\tSubscribe\x12\".wssgate.admin.v1.SubscribeRequest\x1a#.wssgate.admin.v1.SubscribeResponse0\x01\x12Q\n" +
 	"\bGetStats\x12!.wssgate.admin.v1.GetStatsRequest\x1a\".wssgate.admin.v1.GetStatsResponse\x12]\n" +
 	"\fListFailures\x12%.wssgate.admin.v1.ListFailuresRequest\x1a&.wssgate.admin.v1.ListFailuresResponse\x12T\n" +
-	"\tListNames\x12\".wssgate.admin.v1.ListNamesRequest\x1a#.wssgate.admin.v1.ListNamesResponseB\xbd\x01\n" +
+	"\tListNames\x12\".wssgate.admin.v1.ListNamesRequest\x1a#.wssgate.admin.v1.ListNamesResponse\x12Z\n" +
+	"\vListDevices\x12$.wssgate.admin.v1.ListDevicesRequest\x1a%.wssgate.admin.v1.ListDevicesResponseB\xbd\x01\n" +
 	"\x14com.wssgate.admin.v1B\n" +
 	"AdminProtoP\x01Z7github.com/wssgate/wssgate/gen/wssgate/admin/v1;adminv1\xa2\x02\x03WAX\xaa\x02\x10Wssgate.Admin.V1\xca\x02\x10Wssgate\\Admin\\V1\xe2\x02\x1cWssgate\\Admin\\V1\\GPBMetadata\xea\x02\x12Wssgate::Admin::V1b\x06proto3"
 
@@ -3250,7 +3680,7 @@ func file_wssgate_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_wssgate_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_wssgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	(Role)(0),                          // 0: wssgate.admin.v1.Role
 	(SessionEventType)(0),              // 1: wssgate.admin.v1.SessionEventType
@@ -3283,88 +3713,101 @@ var file_wssgate_admin_v1_admin_proto_goTypes = []any{
 	(*ProcessStats)(nil),               // 28: wssgate.admin.v1.ProcessStats
 	(*CertificateExpiry)(nil),          // 29: wssgate.admin.v1.CertificateExpiry
 	(*GetStatsResponse)(nil),           // 30: wssgate.admin.v1.GetStatsResponse
-	(*ListFailuresRequest)(nil),        // 31: wssgate.admin.v1.ListFailuresRequest
-	(*HandshakeFailure)(nil),           // 32: wssgate.admin.v1.HandshakeFailure
-	(*ListFailuresResponse)(nil),       // 33: wssgate.admin.v1.ListFailuresResponse
-	(*ListNamesRequest)(nil),           // 34: wssgate.admin.v1.ListNamesRequest
-	(*NameUse)(nil),                    // 35: wssgate.admin.v1.NameUse
-	(*ListNamesResponse)(nil),          // 36: wssgate.admin.v1.ListNamesResponse
-	nil,                                // 37: wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
-	nil,                                // 38: wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
-	nil,                                // 39: wssgate.admin.v1.ListenerStats.AuthFailuresEntry
-	nil,                                // 40: wssgate.admin.v1.ListenerStats.SessionClosesEntry
-	(*timestamppb.Timestamp)(nil),      // 41: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),        // 42: google.protobuf.Duration
+	(*NodeStats)(nil),                  // 31: wssgate.admin.v1.NodeStats
+	(*ClusterStats)(nil),               // 32: wssgate.admin.v1.ClusterStats
+	(*ListFailuresRequest)(nil),        // 33: wssgate.admin.v1.ListFailuresRequest
+	(*HandshakeFailure)(nil),           // 34: wssgate.admin.v1.HandshakeFailure
+	(*ListFailuresResponse)(nil),       // 35: wssgate.admin.v1.ListFailuresResponse
+	(*ListNamesRequest)(nil),           // 36: wssgate.admin.v1.ListNamesRequest
+	(*NameUse)(nil),                    // 37: wssgate.admin.v1.NameUse
+	(*ListNamesResponse)(nil),          // 38: wssgate.admin.v1.ListNamesResponse
+	(*ListDevicesRequest)(nil),         // 39: wssgate.admin.v1.ListDevicesRequest
+	(*ListDevicesResponse)(nil),        // 40: wssgate.admin.v1.ListDevicesResponse
+	(*Device)(nil),                     // 41: wssgate.admin.v1.Device
+	nil,                                // 42: wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
+	nil,                                // 43: wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
+	nil,                                // 44: wssgate.admin.v1.ListenerStats.AuthFailuresEntry
+	nil,                                // 45: wssgate.admin.v1.ListenerStats.SessionClosesEntry
+	(*timestamppb.Timestamp)(nil),      // 46: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 47: google.protobuf.Duration
 }
 var file_wssgate_admin_v1_admin_proto_depIdxs = []int32{
-	41, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
-	41, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
-	41, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
+	46, // 0: wssgate.admin.v1.Certificate.not_before:type_name -> google.protobuf.Timestamp
+	46, // 1: wssgate.admin.v1.Certificate.not_after:type_name -> google.protobuf.Timestamp
+	46, // 2: wssgate.admin.v1.Certificate.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 3: wssgate.admin.v1.GetCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
-	41, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	46, // 4: wssgate.admin.v1.GetCertificatesResponse.loaded_at:type_name -> google.protobuf.Timestamp
 	2,  // 5: wssgate.admin.v1.ReloadCertificatesResponse.certificates:type_name -> wssgate.admin.v1.Certificate
 	7,  // 6: wssgate.admin.v1.ReloadCertificatesResponse.refused_sessions:type_name -> wssgate.admin.v1.SessionImpact
 	0,  // 7: wssgate.admin.v1.Session.role:type_name -> wssgate.admin.v1.Role
-	41, // 8: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
-	41, // 9: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
-	41, // 10: wssgate.admin.v1.Session.auth_expires_at:type_name -> google.protobuf.Timestamp
+	46, // 8: wssgate.admin.v1.Session.connected_at:type_name -> google.protobuf.Timestamp
+	46, // 9: wssgate.admin.v1.Session.last_activity_at:type_name -> google.protobuf.Timestamp
+	46, // 10: wssgate.admin.v1.Session.auth_expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 11: wssgate.admin.v1.ListSessionsRequest.role:type_name -> wssgate.admin.v1.Role
 	8,  // 12: wssgate.admin.v1.ListSessionsResponse.sessions:type_name -> wssgate.admin.v1.Session
 	8,  // 13: wssgate.admin.v1.GetSessionResponse.session:type_name -> wssgate.admin.v1.Session
 	0,  // 14: wssgate.admin.v1.WatchSessionsRequest.role:type_name -> wssgate.admin.v1.Role
 	1,  // 15: wssgate.admin.v1.WatchSessionsResponse.type:type_name -> wssgate.admin.v1.SessionEventType
-	41, // 16: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
+	46, // 16: wssgate.admin.v1.WatchSessionsResponse.time:type_name -> google.protobuf.Timestamp
 	8,  // 17: wssgate.admin.v1.WatchSessionsResponse.session:type_name -> wssgate.admin.v1.Session
-	41, // 18: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
+	46, // 18: wssgate.admin.v1.SubscribeResponse.time:type_name -> google.protobuf.Timestamp
 	0,  // 19: wssgate.admin.v1.ListenerStats.role:type_name -> wssgate.admin.v1.Role
-	37, // 20: wssgate.admin.v1.ListenerStats.handshake_failures:type_name -> wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
-	38, // 21: wssgate.admin.v1.ListenerStats.client_certificate_rejections:type_name -> wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
-	39, // 22: wssgate.admin.v1.ListenerStats.auth_failures:type_name -> wssgate.admin.v1.ListenerStats.AuthFailuresEntry
-	40, // 23: wssgate.admin.v1.ListenerStats.session_closes:type_name -> wssgate.admin.v1.ListenerStats.SessionClosesEntry
-	41, // 24: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
-	42, // 25: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
-	41, // 26: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
+	42, // 20: wssgate.admin.v1.ListenerStats.handshake_failures:type_name -> wssgate.admin.v1.ListenerStats.HandshakeFailuresEntry
+	43, // 21: wssgate.admin.v1.ListenerStats.client_certificate_rejections:type_name -> wssgate.admin.v1.ListenerStats.ClientCertificateRejectionsEntry
+	44, // 22: wssgate.admin.v1.ListenerStats.auth_failures:type_name -> wssgate.admin.v1.ListenerStats.AuthFailuresEntry
+	45, // 23: wssgate.admin.v1.ListenerStats.session_closes:type_name -> wssgate.admin.v1.ListenerStats.SessionClosesEntry
+	46, // 24: wssgate.admin.v1.ProcessStats.started_at:type_name -> google.protobuf.Timestamp
+	47, // 25: wssgate.admin.v1.ProcessStats.uptime:type_name -> google.protobuf.Duration
+	46, // 26: wssgate.admin.v1.CertificateExpiry.not_after:type_name -> google.protobuf.Timestamp
 	26, // 27: wssgate.admin.v1.GetStatsResponse.listeners:type_name -> wssgate.admin.v1.ListenerStats
 	28, // 28: wssgate.admin.v1.GetStatsResponse.process:type_name -> wssgate.admin.v1.ProcessStats
 	29, // 29: wssgate.admin.v1.GetStatsResponse.certificates:type_name -> wssgate.admin.v1.CertificateExpiry
 	27, // 30: wssgate.admin.v1.GetStatsResponse.reloads:type_name -> wssgate.admin.v1.CertificateReloads
-	41, // 31: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
-	41, // 32: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
-	32, // 33: wssgate.admin.v1.ListFailuresResponse.failures:type_name -> wssgate.admin.v1.HandshakeFailure
-	42, // 34: wssgate.admin.v1.ListNamesRequest.within:type_name -> google.protobuf.Duration
-	41, // 35: wssgate.admin.v1.NameUse.last_seen:type_name -> google.protobuf.Timestamp
-	35, // 36: wssgate.admin.v1.ListNamesResponse.names:type_name -> wssgate.admin.v1.NameUse
-	3,  // 37: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
-	5,  // 38: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
-	9,  // 39: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
-	11, // 40: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
-	13, // 41: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
-	15, // 42: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
-	17, // 43: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
-	19, // 44: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
-	21, // 45: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
-	23, // 46: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
-	25, // 47: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
-	31, // 48: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
-	34, // 49: wssgate.admin.v1.AdminService.ListNames:input_type -> wssgate.admin.v1.ListNamesRequest
-	4,  // 50: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
-	6,  // 51: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
-	10, // 52: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
-	12, // 53: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
-	14, // 54: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
-	16, // 55: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
-	18, // 56: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
-	20, // 57: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
-	22, // 58: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
-	24, // 59: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
-	30, // 60: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
-	33, // 61: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
-	36, // 62: wssgate.admin.v1.AdminService.ListNames:output_type -> wssgate.admin.v1.ListNamesResponse
-	50, // [50:63] is the sub-list for method output_type
-	37, // [37:50] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	31, // 31: wssgate.admin.v1.GetStatsResponse.nodes:type_name -> wssgate.admin.v1.NodeStats
+	32, // 32: wssgate.admin.v1.GetStatsResponse.cluster:type_name -> wssgate.admin.v1.ClusterStats
+	26, // 33: wssgate.admin.v1.NodeStats.listeners:type_name -> wssgate.admin.v1.ListenerStats
+	46, // 34: wssgate.admin.v1.NodeStats.last_seen:type_name -> google.protobuf.Timestamp
+	46, // 35: wssgate.admin.v1.ListFailuresRequest.since:type_name -> google.protobuf.Timestamp
+	46, // 36: wssgate.admin.v1.HandshakeFailure.time:type_name -> google.protobuf.Timestamp
+	34, // 37: wssgate.admin.v1.ListFailuresResponse.failures:type_name -> wssgate.admin.v1.HandshakeFailure
+	47, // 38: wssgate.admin.v1.ListNamesRequest.within:type_name -> google.protobuf.Duration
+	46, // 39: wssgate.admin.v1.NameUse.last_seen:type_name -> google.protobuf.Timestamp
+	37, // 40: wssgate.admin.v1.ListNamesResponse.names:type_name -> wssgate.admin.v1.NameUse
+	41, // 41: wssgate.admin.v1.ListDevicesResponse.devices:type_name -> wssgate.admin.v1.Device
+	46, // 42: wssgate.admin.v1.Device.connected_at:type_name -> google.protobuf.Timestamp
+	3,  // 43: wssgate.admin.v1.AdminService.GetCertificates:input_type -> wssgate.admin.v1.GetCertificatesRequest
+	5,  // 44: wssgate.admin.v1.AdminService.ReloadCertificates:input_type -> wssgate.admin.v1.ReloadCertificatesRequest
+	9,  // 45: wssgate.admin.v1.AdminService.ListSessions:input_type -> wssgate.admin.v1.ListSessionsRequest
+	11, // 46: wssgate.admin.v1.AdminService.GetSession:input_type -> wssgate.admin.v1.GetSessionRequest
+	13, // 47: wssgate.admin.v1.AdminService.CloseSession:input_type -> wssgate.admin.v1.CloseSessionRequest
+	15, // 48: wssgate.admin.v1.AdminService.SendToSession:input_type -> wssgate.admin.v1.SendToSessionRequest
+	17, // 49: wssgate.admin.v1.AdminService.WatchSessions:input_type -> wssgate.admin.v1.WatchSessionsRequest
+	19, // 50: wssgate.admin.v1.AdminService.ReconnectSessions:input_type -> wssgate.admin.v1.ReconnectSessionsRequest
+	21, // 51: wssgate.admin.v1.AdminService.Publish:input_type -> wssgate.admin.v1.PublishRequest
+	23, // 52: wssgate.admin.v1.AdminService.Subscribe:input_type -> wssgate.admin.v1.SubscribeRequest
+	25, // 53: wssgate.admin.v1.AdminService.GetStats:input_type -> wssgate.admin.v1.GetStatsRequest
+	33, // 54: wssgate.admin.v1.AdminService.ListFailures:input_type -> wssgate.admin.v1.ListFailuresRequest
+	36, // 55: wssgate.admin.v1.AdminService.ListNames:input_type -> wssgate.admin.v1.ListNamesRequest
+	39, // 56: wssgate.admin.v1.AdminService.ListDevices:input_type -> wssgate.admin.v1.ListDevicesRequest
+	4,  // 57: wssgate.admin.v1.AdminService.GetCertificates:output_type -> wssgate.admin.v1.GetCertificatesResponse
+	6,  // 58: wssgate.admin.v1.AdminService.ReloadCertificates:output_type -> wssgate.admin.v1.ReloadCertificatesResponse
+	10, // 59: wssgate.admin.v1.AdminService.ListSessions:output_type -> wssgate.admin.v1.ListSessionsResponse
+	12, // 60: wssgate.admin.v1.AdminService.GetSession:output_type -> wssgate.admin.v1.GetSessionResponse
+	14, // 61: wssgate.admin.v1.AdminService.CloseSession:output_type -> wssgate.admin.v1.CloseSessionResponse
+	16, // 62: wssgate.admin.v1.AdminService.SendToSession:output_type -> wssgate.admin.v1.SendToSessionResponse
+	18, // 63: wssgate.admin.v1.AdminService.WatchSessions:output_type -> wssgate.admin.v1.WatchSessionsResponse
+	20, // 64: wssgate.admin.v1.AdminService.ReconnectSessions:output_type -> wssgate.admin.v1.ReconnectSessionsResponse
+	22, // 65: wssgate.admin.v1.AdminService.Publish:output_type -> wssgate.admin.v1.PublishResponse
+	24, // 66: wssgate.admin.v1.AdminService.Subscribe:output_type -> wssgate.admin.v1.SubscribeResponse
+	30, // 67: wssgate.admin.v1.AdminService.GetStats:output_type -> wssgate.admin.v1.GetStatsResponse
+	35, // 68: wssgate.admin.v1.AdminService.ListFailures:output_type -> wssgate.admin.v1.ListFailuresResponse
+	38, // 69: wssgate.admin.v1.AdminService.ListNames:output_type -> wssgate.admin.v1.ListNamesResponse
+	40, // 70: wssgate.admin.v1.AdminService.ListDevices:output_type -> wssgate.admin.v1.ListDevicesResponse
+	57, // [57:71] is the sub-list for method output_type
+	43, // [43:57] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_wssgate_admin_v1_admin_proto_init() }
@@ -3390,7 +3833,7 @@ func file_wssgate_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wssgate_admin_v1_admin_proto_rawDesc), len(file_wssgate_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   39,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

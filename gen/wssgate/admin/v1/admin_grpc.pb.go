@@ -35,6 +35,7 @@ const (
 	AdminService_GetStats_FullMethodName           = "/wssgate.admin.v1.AdminService/GetStats"
 	AdminService_ListFailures_FullMethodName       = "/wssgate.admin.v1.AdminService/ListFailures"
 	AdminService_ListNames_FullMethodName          = "/wssgate.admin.v1.AdminService/ListNames"
+	AdminService_ListDevices_FullMethodName        = "/wssgate.admin.v1.AdminService/ListDevices"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -82,6 +83,9 @@ type AdminServiceClient interface {
 	// successful handshakes, with counts, most recently seen first. A certificate reload that
 	// stops covering one of them within the gateway's window is refused unless forced.
 	ListNames(ctx context.Context, in *ListNamesRequest, opts ...grpc.CallOption) (*ListNamesResponse, error)
+	// ListDevices lists the connected devices of every node of the cluster (presence): identity,
+	// node, session and since when.
+	ListDevices(ctx context.Context, in *ListDevicesRequest, opts ...grpc.CallOption) (*ListDevicesResponse, error)
 }
 
 type adminServiceClient struct {
@@ -240,6 +244,16 @@ func (c *adminServiceClient) ListNames(ctx context.Context, in *ListNamesRequest
 	return out, nil
 }
 
+func (c *adminServiceClient) ListDevices(ctx context.Context, in *ListDevicesRequest, opts ...grpc.CallOption) (*ListDevicesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDevicesResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListDevices_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -285,6 +299,9 @@ type AdminServiceServer interface {
 	// successful handshakes, with counts, most recently seen first. A certificate reload that
 	// stops covering one of them within the gateway's window is refused unless forced.
 	ListNames(context.Context, *ListNamesRequest) (*ListNamesResponse, error)
+	// ListDevices lists the connected devices of every node of the cluster (presence): identity,
+	// node, session and since when.
+	ListDevices(context.Context, *ListDevicesRequest) (*ListDevicesResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -333,6 +350,9 @@ func (UnimplementedAdminServiceServer) ListFailures(context.Context, *ListFailur
 }
 func (UnimplementedAdminServiceServer) ListNames(context.Context, *ListNamesRequest) (*ListNamesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListNames not implemented")
+}
+func (UnimplementedAdminServiceServer) ListDevices(context.Context, *ListDevicesRequest) (*ListDevicesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDevices not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -575,6 +595,24 @@ func _AdminService_ListNames_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_ListDevices_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDevicesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListDevices(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListDevices_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListDevices(ctx, req.(*ListDevicesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -625,6 +663,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListNames",
 			Handler:    _AdminService_ListNames_Handler,
+		},
+		{
+			MethodName: "ListDevices",
+			Handler:    _AdminService_ListDevices_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
