@@ -35,7 +35,10 @@ func TestNodeSocketIOClient(t *testing.T) {
 		{"polling", "polling", "polling", 0},
 	} {
 		t.Run(tc.transports, func(t *testing.T) {
-			ts := startServer(t, Config{Authenticate: func(_ *httpRequest, auth jsonRaw) (string, any, error) { id, err := authToken(auth); return id, nil, err }})
+			ts := startServer(t, Config{Authenticate: func(_ *httpRequest, auth jsonRaw) (string, any, error) {
+				id, err := authToken(auth)
+				return id, nil, err
+			}})
 			caFile := filepath.Join(t.TempDir(), "ca.pem")
 			if err := os.WriteFile(caFile, ts.pem, 0o600); err != nil {
 				t.Fatal(err)

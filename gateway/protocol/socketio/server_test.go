@@ -123,7 +123,10 @@ func TestPollingBinaryBothWays(t *testing.T) {
 }
 
 func TestNamespaceAndAuth(t *testing.T) {
-	ts := startServer(t, Config{Authenticate: func(_ *httpRequest, auth jsonRaw) (string, any, error) { id, err := authToken(auth); return id, nil, err }})
+	ts := startServer(t, Config{Authenticate: func(_ *httpRequest, auth jsonRaw) (string, any, error) {
+		id, err := authToken(auth)
+		return id, nil, err
+	}})
 	sid := ts.pollHandshake(t)
 	ts.post(t, sid, "40/admin,")
 	if got, want := ts.get(t, sid), `44/admin,{"message":"Invalid namespace"}`; got != want {
