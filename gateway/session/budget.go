@@ -11,12 +11,26 @@ const (
 	limitRate   = "rate_limit"
 )
 
-// chargeLocked takes n bytes of the memory budget for a frame to queue.
-// If they do not fit, the queue is dropped and the session closes with
-// 1013; it reports whether the frame may be queued.
+// FreeBytes is what each session may hold of a partial message, and of
+// its outbound queue, outside the memory budget. Only bytes beyond it are
+// charged, so that small, well-behaved sessions (a subscriber with a few
+// frames queued, a device sending small messages) are never closed because
+// others (attackers holding partial messages) filled the budget. What is
+// held outside the budget is bounded by max_connections × 3 × FreeBytes
+// (a read buffer, a queue and the batch being written).
+const FreeBytes = 32 << 10
+
+// excess is the part of held bytes that the budget is charged for.
+func excess(held int) int64 { return int64(max(0, held-FreeBytes)) }
+
+// chargeLocked takes the memory budget for a frame of n bytes to queue
+// (only what pushes the queue past FreeBytes). If it does not fit, the
+// queue is dropped and the session closes with 1013; it reports whether
+// the frame may be queued.
 func (s *Session) chargeLocked(n int) bool {
-	if s.limits.Budget.TryAcquire(int64(n)) {
-		s.charged += int64(n)
+	need := excess(s.queued+n) - excess(s.queued)
+	if need == 0 || s.limits.Budget.TryAcquire(need) {
+		s.charged += need
 		return true
 	}
 	s.lost(len(s.queue) + 1) // the queue and the frame that did not fit

@@ -212,3 +212,40 @@ func TestBudgetClosesQueue(t *testing.T) {
 		t.Error("no drops counted for the dropped queue")
 	}
 }
+
+// With the budget used up by others, a session that holds little (a few
+// frames queued, small messages) keeps working: the first FreeBytes of
+// its queue and of a partial message are outside the budget.
+func TestSmallSessionsOutsideAnExhaustedBudget(t *testing.T) {
+	budget := limit.NewBudget(1 << 20)
+	if !budget.TryAcquire(1 << 20) { // attackers hold it all
+		t.Fatal("could not fill the budget")
+	}
+	limits := benchLimits
+	limits.Budget = budget
+	s, c, done := serve(t, &limits, echoHandler{}, &Totals{})
+	in := frames(c)
+	for i := range 20 {
+		msg := bytes.Repeat([]byte{byte('a' + i)}, 1000)
+		if err := wsutil.WriteClientBinary(c, msg); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+		if f := next(t, in, nil); !bytes.Equal(f.Payload, msg) {
+			t.Fatalf("echo %d: got %d bytes, want %d", i, len(f.Payload), len(msg))
+		}
+	}
+	if code, reason := s.CloseStatus(); code != 0 {
+		t.Fatalf("session closed with %d %q although it held less than FreeBytes", code, reason)
+	}
+	// A message larger than FreeBytes needs the budget: closed with 1013.
+	if err := wsutil.WriteClientBinary(c, make([]byte, 2*FreeBytes)); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, done)
+	if code, _ := s.CloseStatus(); code != CodeTryAgainLater {
+		t.Fatalf("a %d-byte message with the budget exhausted: close %d, want 1013", 2*FreeBytes, code)
+	}
+	if u := budget.InUse(); u != 1<<20 {
+		t.Errorf("budget in use: got %d, want only the others' %d", u, 1<<20)
+	}
+}

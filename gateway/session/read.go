@@ -22,7 +22,8 @@ var (
 
 // Read buffers of a message grow as bytes arrive, in chunks that double
 // from the first (at most firstChunk) up to maxChunk, each acquired from
-// the memory budget before it is allocated.
+// the memory budget before it is allocated (beyond the first FreeBytes of
+// the message).
 const (
 	firstChunk = 4096
 	maxChunk   = 64 << 10
@@ -113,11 +114,12 @@ func (s *Session) readMessage(rd *wsutil.Reader, hdr ws.Header) error {
 // exhausted the session closes with 1013 and err is errLimit.
 func (s *Session) readAll(r io.Reader, hint int) (data []byte, held int64, err error) {
 	var full [][]byte // chunks filled before b
-	b, held, ok := s.chunk(max(hint, 16), 0)
+	alloc := 0        // bytes of the chunks allocated so far
+	b, held, ok := s.chunk(max(hint, 16), &alloc, 0)
 	for ok {
 		if len(b) == cap(b) {
 			full = append(full, b)
-			if b, held, ok = s.chunk(min(2*cap(b), maxChunk), held); !ok {
+			if b, held, ok = s.chunk(min(2*cap(b), maxChunk), &alloc, held); !ok {
 				break
 			}
 		}
@@ -135,13 +137,16 @@ func (s *Session) readAll(r io.Reader, hint int) (data []byte, held int64, err e
 	return nil, 0, s.budgetExhausted()
 }
 
-// chunk allocates a read buffer of n bytes once the budget has them; held
-// is what the message holds so far.
-func (s *Session) chunk(n int, held int64) ([]byte, int64, bool) {
-	if !s.limits.Budget.TryAcquire(int64(n)) {
+// chunk allocates a read buffer of n bytes once the budget has what it
+// adds beyond FreeBytes; alloc counts the message's chunks, held is the
+// budget the message holds so far.
+func (s *Session) chunk(n int, alloc *int, held int64) ([]byte, int64, bool) {
+	need := excess(*alloc+n) - excess(*alloc)
+	if need > 0 && !s.limits.Budget.TryAcquire(need) {
 		return nil, held, false
 	}
-	return make([]byte, 0, n), held + int64(n), true
+	*alloc += n
+	return make([]byte, 0, n), held + need, true
 }
 
 // assemble joins the chunks of a message (one chunk is returned as is).
@@ -153,7 +158,8 @@ func (s *Session) assemble(full [][]byte, last []byte, held int64) ([]byte, int6
 	for _, c := range full {
 		total += len(c)
 	}
-	if !s.limits.Budget.TryAcquire(int64(total)) {
+	need := excess(total)
+	if need > 0 && !s.limits.Budget.TryAcquire(need) {
 		s.limits.Budget.Release(held)
 		return nil, 0, s.budgetExhausted()
 	}
@@ -163,7 +169,7 @@ func (s *Session) assemble(full [][]byte, last []byte, held int64) ([]byte, int6
 	}
 	out = append(out, last...)
 	s.limits.Budget.Release(held) // the chunks are garbage now
-	return out, int64(total), nil
+	return out, need, nil
 }
 
 // budgetExhausted closes the session with 1013 from the reader.
