@@ -195,3 +195,13 @@ func (g *Gateway) Failures() []ListenerFailure {
 	slices.SortStableFunc(out, func(a, b ListenerFailure) int { return b.Time.Compare(a.Time) })
 	return out
 }
+
+// OpenConnections is the number of sessions open now on every listener
+// (proxied WebSockets included).
+func (g *Gateway) OpenConnections() int64 {
+	var n int64
+	for _, l := range g.Listeners() {
+		n += max(l.Open.Load(), 0)
+	}
+	return n
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/wssgate/wssgate/gateway/certs"
 	"github.com/wssgate/wssgate/gateway/config"
 	"github.com/wssgate/wssgate/internal/gcfloor"
+	"github.com/wssgate/wssgate/internal/memlimit"
 )
 
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -46,6 +47,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	g, err := gateway.New(cfg, log)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOMEMLIMIT") == "" { // the runtime's soft limit follows the budget and the connections
+		defer memlimit.Start(g.Budget().Total(), g.OpenConnections)()
 	}
 	adm, err := newAdmin(cfg, g, log)
 	if err != nil {
