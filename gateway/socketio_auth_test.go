@@ -57,6 +57,9 @@ func TestSocketIOAuthentication(t *testing.T) {
 		t.Fatalf("valid token: %v", err)
 	}
 	defer c.Close()
+	if open, total := h.g.ProxiedWebSockets(); open != 0 || total != 0 {
+		t.Fatalf("a Socket.IO WebSocket counted as proxied (open %d, total %d): it is a session of the listener", open, total)
+	}
 	if got := sioCall(t, c, "subscribe", "devices/d1/up"); got != "[{}]" {
 		t.Fatalf("subscribe inside the claim: got %s, want [{}]", got)
 	}

@@ -38,12 +38,21 @@ func (a *App) withDeadlines(mux http.Handler) http.Handler {
 		if d := a.HTTP.WriteTimeout; d > 0 {
 			_ = rc.SetWriteDeadline(now.Add(d))
 		}
-		if isUpgrade(r) && !(r.Method == http.MethodGet && r.URL.Path == a.WSPath) {
+		if isUpgrade(r) && !a.ownUpgrade(r) {
 			a.serveProxiedUpgrade(w, r, mux)
 			return
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// ownUpgrade reports whether the listener upgrades r itself (/ws, or a
+// Socket.IO client's WebSocket): those are sessions, not proxied.
+func (a *App) ownUpgrade(r *http.Request) bool {
+	if r.Method != http.MethodGet {
+		return false
+	}
+	return r.URL.Path == a.WSPath || a.SocketIO != nil && strings.HasPrefix(r.URL.Path, a.SocketIOPath)
 }
 
 // isUpgrade reports whether r asks to switch protocols (HTTP/1.1
