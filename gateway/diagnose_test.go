@@ -36,6 +36,7 @@ func TestPlainHTTPOnAppPort(t *testing.T) {
 		{"HEAD", "/", false, 308, "https://" + h.app + "/", ""},
 		{"POST", "/form", false, 400, "", "wss://"},
 		{"GET", "/ws", true, 400, "", "wss://"},
+		{"GET", "/ws?token=SeCrEt-tOkEn", true, 400, "", "wss://"},
 	}
 	for i, tt := range tests {
 		req, _ := http.NewRequest(tt.method, base+tt.path, strings.NewReader(""))
@@ -57,6 +58,14 @@ func TestPlainHTTPOnAppPort(t *testing.T) {
 	}
 	if r := h.g.app.Counters.Recent(); len(r) != len(tests) || !strings.Contains(r[len(r)-1].Message, "answered 308 to https://") {
 		t.Fatalf("failures: got %+v, want %d, the first naming the redirect", r, len(tests))
+	}
+	for _, f := range h.g.app.Counters.Recent() {
+		if strings.Contains(f.Message, "SeCrEt") {
+			t.Errorf("a failure shows the token: %q", f.Message)
+		}
+	}
+	if strings.Contains(h.logs.String(), "SeCrEt") {
+		t.Error("the log shows the token of a plain ws:// request")
 	}
 	h.dialApp().Close() // TLS still served
 }

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/wssgate/wssgate/gateway/auth"
 )
 
 // maxPlainRequest bounds what is read of a plain HTTP request on the app
@@ -86,7 +88,8 @@ func (c *sniffConn) answer(first []byte) {
 		if req.Method != http.MethodHead {
 			io.WriteString(c.Conn, body)
 		}
-		f.Message = fmt.Sprintf("client sent plain HTTP (%s %s) to the TLS port: answered 308 to %s", req.Method, req.URL.RequestURI(), loc)
+		f.Message = fmt.Sprintf("client sent plain HTTP (%s %s) to the TLS port: answered 308 to https://%s%s",
+			req.Method, loggedURI(req), req.Host, loggedURI(req))
 	} else {
 		body := "This port speaks TLS: use https:// for pages and wss:// for WebSockets, not http:// or ws://.\n"
 		fmt.Fprintf(c.Conn, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
@@ -129,7 +132,15 @@ func describePlain(req *http.Request, err error) string {
 	case err != nil:
 		return "unparsable: " + err.Error()
 	case strings.EqualFold(req.Header.Get("Upgrade"), "websocket"):
-		return "ws:// upgrade " + req.URL.RequestURI()
+		return "ws:// upgrade " + loggedURI(req)
 	}
-	return req.Method + " " + req.URL.RequestURI()
+	return req.Method + " " + loggedURI(req)
+}
+
+// loggedURI is the request's path and query as a log line may show it: a
+// token in the query (a browser's ?token=) is redacted.
+func loggedURI(req *http.Request) string {
+	u := *req.URL
+	u.RawQuery = auth.RedactQuery(u.RawQuery)
+	return u.RequestURI()
 }
