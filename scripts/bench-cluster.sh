@@ -12,7 +12,6 @@
 #        OUT=DIR (default /tmp/wssgate-bench-cluster/<UTC time>), NATS_PORT=24222, BASE=28440
 set -euo pipefail
 
-NATS_VERSION=v2.15.2
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUT:-/tmp/wssgate-bench-cluster/$(date -u +%Y%m%dT%H%M%SZ)}
 subs=(${SUBS:-1000})
@@ -20,35 +19,7 @@ runs=${RUNS:-3}
 dur=${DUR:-10s}
 nats_port=${NATS_PORT:-24222}
 base=${BASE:-28440}
-gobin="$(go env GOPATH)/bin"
-mkdir -p "$out/state"
-if ! "$gobin/nats-server" --version 2>/dev/null | grep -qF "${NATS_VERSION#v}"; then
-	GOBIN="$gobin" go install "github.com/nats-io/nats-server/v2@$NATS_VERSION"
-fi
-(cd "$root" && go build -o "$out/wssgate" ./cmd/wssgate && go build -o "$out/wssgate-bench" ./cmd/wssgate-bench)
-"$out/wssgate" devcert --dir "$out/state" >/dev/null
-
-pids=()
-stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done; pids=(); }
-trap stop EXIT INT TERM
-
-# node NAME I CLUSTER(0|1): start wssgate node I (ports BASE+I, BASE+10+I, ...); echoes its pid.
-node() {
-	local name=$1 i=$2 cl=$3
-	{
-		echo "node: $name"
-		echo "dev: true"
-		echo "state_dir: $out/state"
-		echo "app: {address: \"127.0.0.1:$((base + i))\", limits: {max_connections: 30000}}"
-		echo "device: {address: \"127.0.0.1:$((base + 10 + i))\"}"
-		echo "admin: {address: \"off\"}"
-		echo "ops: {address: \"127.0.0.1:$((base + 30 + i))\"}"
-		[[ $cl == 1 ]] && echo "cluster: {nats: [nats://127.0.0.1:$nats_port]}"
-	} >"$out/$name.yaml"
-	taskset -c 0 "$out/wssgate" serve --config "$out/$name.yaml" --log-level error >"$out/$name.log" 2>&1 &
-	pids+=($!)
-	for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$((base + 30 + i))/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-}
+source "$root/scripts/bench-cluster-lib.sh"
 
 bench() { # LABEL N --pid ... --app-url ...
 	local label=$1 n=$2
