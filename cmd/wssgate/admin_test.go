@@ -29,7 +29,7 @@ func TestAdminAPI(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
 	ca := certstest.NewCA(t, "test CA")
-	leaf := ca.Issue(t, certstest.LeafOptions{CN: "localhost", DNS: []string{"localhost"}})
+	leaf := localhostLeaf(t, ca)
 	leaf.Write(t, dir, "server")
 	cfg := writeConfig(t, dir, "dev: true\ntls:\n  certificates: [{cert: server.pem, key: server-key.pem}]\n  hostnames: [localhost]\n"+
 		"app: {address: '127.0.0.1:0'}\ndevice: {address: '127.0.0.1:0'}\nadmin: {address: '127.0.0.1:0'}\nops: {address: '127.0.0.1:0'}\n")
@@ -165,7 +165,7 @@ func TestAdminAPI(t *testing.T) {
 		t.Fatalf("after refused reloads: got %v %v, want generation 1 and the first serial", certs, err)
 	}
 	// A good one swaps; the live sessions stay.
-	next := ca.Issue(t, certstest.LeafOptions{CN: "localhost", DNS: []string{"localhost"}})
+	next := localhostLeaf(t, ca)
 	rr, err := c.ReloadCertificates(ctx, &adminv1.ReloadCertificatesRequest{CertPem: next.CertPEM, KeyPem: next.KeyPEM})
 	if err != nil || rr.Generation != 2 {
 		t.Fatalf("reload: got %v %v, want generation 2", rr, err)
@@ -254,7 +254,7 @@ func TestAdminDryRunImpact(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
 	ca, deviceCA := certstest.NewCA(t, "test CA"), certstest.NewCA(t, "device CA")
-	ca.Issue(t, certstest.LeafOptions{CN: "localhost", DNS: []string{"localhost"}}).Write(t, dir, "server")
+	localhostLeaf(t, ca).Write(t, dir, "server")
 	caFile := deviceCA.WriteCA(t, dir)
 	cfg := writeConfig(t, dir, "tls:\n  certificates: [{cert: server.pem, key: server-key.pem}]\n  client_ca: "+caFile+"\n"+
 		"app: {address: '127.0.0.1:0'}\ndevice: {address: '127.0.0.1:0', client_auth: require}\nadmin: {address: '127.0.0.1:0'}\nops: {address: 'off'}\n")

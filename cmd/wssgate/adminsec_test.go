@@ -34,7 +34,7 @@ func TestAdminClientCertificates(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
 	ca := certstest.NewCA(t, "shared CA") // device and admin CA at once: the warned case
-	ca.Issue(t, certstest.LeafOptions{CN: "localhost", DNS: []string{"localhost"}}).Write(t, dir, "server")
+	localhostLeaf(t, ca).Write(t, dir, "server")
 	caFile := ca.WriteCA(t, dir)
 	client := func(cn string, serial int64) tls.Certificate {
 		return ca.Issue(t, certstest.LeafOptions{CN: cn, Client: true, Serial: big.NewInt(serial)}).TLS
@@ -104,7 +104,7 @@ func TestAdminLargePublish(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
 	ca := certstest.NewCA(t, "test CA")
-	ca.Issue(t, certstest.LeafOptions{CN: "localhost", DNS: []string{"localhost"}}).Write(t, dir, "server")
+	localhostLeaf(t, ca).Write(t, dir, "server")
 	cfg := writeConfig(t, dir, "dev: true\ntls:\n  certificates: [{cert: server.pem, key: server-key.pem}]\n  hostnames: [localhost]\n"+
 		"app: {address: '127.0.0.1:0'}\ndevice: {address: '127.0.0.1:0', limits: {max_message: 32MiB, queue_bytes: 32MiB}}\n"+
 		"admin: {address: '127.0.0.1:0', max_message: 32MiB}\nops: {address: 'off'}\n")
@@ -164,7 +164,7 @@ func TestAdminOffLoopbackWithoutAuthRefused(t *testing.T) {
 func TestAdminTLSOffLoopback(t *testing.T) {
 	dir := t.TempDir()
 	ca := certstest.NewCA(t, "test CA")
-	cert, key := ca.Issue(t, certstest.LeafOptions{CN: "localhost", DNS: []string{"localhost"}}).Write(t, dir, "server")
+	cert, key := localhostLeaf(t, ca).Write(t, dir, "server")
 	otherCert, otherKey := ca.Issue(t, certstest.LeafOptions{CN: "admin.example", DNS: []string{"admin.example"}}).Write(t, dir, "admin")
 	token := "tokens: [{name: ops, role: admin, sha256: " + strings.Repeat("ab", 32) + "}]"
 	tests := []struct {

@@ -18,7 +18,7 @@ func TestAppOffLoopbackWithoutAuthRefused(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
 	ca := certstest.NewCA(t, "test CA")
-	leaf := ca.Issue(t, certstest.LeafOptions{CN: "localhost", DNS: []string{"localhost"}})
+	leaf := localhostLeaf(t, ca)
 	leaf.Write(t, dir, "server")
 	cfg := writeConfig(t, dir, "tls:\n  certificates: [{cert: server.pem, key: server-key.pem}]\n  root_ca: "+ca.WriteCA(t, dir)+"\n"+
 		"app: {address: '"+strings.TrimPrefix(freePort(t), "127.0.0.1")+"'}\ndevice: {address: '127.0.0.1:0'}\nadmin: {address: 'off'}\nops: {address: 'off'}\n")

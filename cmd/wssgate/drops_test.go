@@ -26,7 +26,7 @@ func TestAdminReportsDrops(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
 	ca := certstest.NewCA(t, "test CA")
-	ca.Issue(t, certstest.LeafOptions{CN: "localhost", DNS: []string{"localhost"}}).Write(t, dir, "server")
+	localhostLeaf(t, ca).Write(t, dir, "server")
 	cfg := writeConfig(t, dir, "dev: true\ntls:\n  certificates: [{cert: server.pem, key: server-key.pem}]\n"+
 		"app: {address: '127.0.0.1:0', limits: {max_message: 64KiB, queue_bytes: 64KiB, write_timeout: 10s}}\n"+
 		"device: {address: '127.0.0.1:0'}\nadmin: {address: '127.0.0.1:0'}\nops: {address: '127.0.0.1:0'}\n")

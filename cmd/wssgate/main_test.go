@@ -45,6 +45,13 @@ func dialWS(t *testing.T, tc *tls.Config, url string) net.Conn {
 	return conn
 }
 
+// localhostLeaf issues the usual server certificate of these tests: CN and
+// DNS SAN localhost.
+func localhostLeaf(t *testing.T, ca *certstest.CA) *certstest.Leaf {
+	t.Helper()
+	return ca.Issue(t, certstest.LeafOptions{CN: "localhost", DNS: []string{"localhost"}})
+}
+
 func writeConfig(t *testing.T, dir, yaml string) string {
 	p := filepath.Join(dir, "wssgate.yaml")
 	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
@@ -108,7 +115,7 @@ func TestSIGTERMSendsGoingAwayAndSIGHUPReloads(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
 	ca := certstest.NewCA(t, "test CA")
-	leaf := ca.Issue(t, certstest.LeafOptions{CN: "localhost", DNS: []string{"localhost"}})
+	leaf := localhostLeaf(t, ca)
 	certFile, keyFile := leaf.Write(t, dir, "server")
 	cfg := writeConfig(t, dir, "dev: true\ntls:\n  certificates: [{cert: server.pem, key: server-key.pem}]\n"+
 		"app: {address: '127.0.0.1:0'}\ndevice: {address: '127.0.0.1:0'}\nadmin: {address: 'off'}\nops: {address: 'off'}\nshutdown_grace: 5s\n")
@@ -120,7 +127,7 @@ func TestSIGTERMSendsGoingAwayAndSIGHUPReloads(t *testing.T) {
 
 	// SIGHUP with a new certificate on disk: new handshakes see it, the
 	// live sessions stay.
-	next := ca.Issue(t, certstest.LeafOptions{CN: "localhost", DNS: []string{"localhost"}})
+	next := localhostLeaf(t, ca)
 	if err := os.WriteFile(certFile, next.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +218,7 @@ func TestCheck(t *testing.T) {
 	dir := t.TempDir()
 	ca := certstest.NewCA(t, "test CA")
 	caFile := ca.WriteCA(t, dir)
-	leaf := ca.Issue(t, certstest.LeafOptions{CN: "localhost", DNS: []string{"localhost"}})
+	leaf := localhostLeaf(t, ca)
 	leaf.Write(t, dir, "server")
 	base := "tls:\n  certificates: [{cert: server.pem, key: server-key.pem}]\n  root_ca: " + caFile + "\n"
 	t.Run("hostname not covered", func(t *testing.T) {

@@ -77,7 +77,7 @@ func TestNamesThroughTheAdminAPI(t *testing.T) {
 	if err != nil || len(names.Names) != 1 || names.Names[0].Name != "socket.example" || names.Names[0].Handshakes != 2 || !names.Names[0].Covered {
 		t.Fatalf("ListNames: got %v (%v), want socket.example, 2 handshakes, covered", names, err)
 	}
-	narrow := ca.Issue(t, certstest.LeafOptions{CN: "localhost", DNS: []string{"localhost"}})
+	narrow := localhostLeaf(t, ca)
 	req := &adminv1.ReloadCertificatesRequest{CertPem: narrow.CertPEM, KeyPem: narrow.KeyPEM}
 	_, err = c.ReloadCertificates(ctx, req)
 	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), `"socket.example": 2 handshakes, last `) {
